@@ -1,0 +1,1 @@
+# Copyright (c) mmookd authors. All rights reserved.

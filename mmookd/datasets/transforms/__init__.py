@@ -1,1 +1,4 @@
 # Copyright (c) mmookd authors. All rights reserved.
+from .loading import LoadVISFrame
+
+__all__ = ['LoadVISFrame']

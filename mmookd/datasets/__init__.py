@@ -5,6 +5,6 @@ from .synthvis import SynthVISConfig, SynthVISDataset, generate_synthvis
 from .vis_dataset import VISDataset, VISDatasetError, frame_index_of
 
 __all__ = [
-    'SynthVISConfig', 'SynthVISDataset', 'generate_synthvis', 'VISDataset', 'VISDatasetError', 'frame_index_of', 'VIS_METAINFO',
-    'SYNTHVIS_METAINFO'
+    'SynthVISConfig', 'SynthVISDataset', 'generate_synthvis', 'VISDataset',
+    'VISDatasetError', 'frame_index_of', 'VIS_METAINFO', 'SYNTHVIS_METAINFO'
 ]

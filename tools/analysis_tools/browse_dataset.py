@@ -22,6 +22,7 @@ Examples::
 import argparse
 import os
 import os.path as osp
+import warnings
 from typing import List, Optional, Sequence
 
 import cv2
@@ -54,6 +55,10 @@ def parse_args():
         '--num-frames', type=int, default=6, help='columns (raw mode)')
     parser.add_argument(
         '--start', type=int, default=0, help='index of the first video')
+    parser.add_argument(
+        '--long-only',
+        action='store_true',
+        help='show only the long videos (a dataset with long_video_ids)')
     parser.add_argument(
         '--scale',
         type=float,
@@ -201,8 +206,13 @@ def browse(cfg: Config,
            num_videos: int = 6,
            num_frames: int = 6,
            start: int = 0,
-           scale: float = 2.0) -> Optional[str]:
-    """Render a contact sheet of ``num_videos`` clips to ``out`` (PNG)."""
+           scale: float = 2.0,
+           long_only: bool = False) -> Optional[str]:
+    """Render a contact sheet of ``num_videos`` clips to ``out`` (PNG).
+
+    Videos ``start .. start + num_videos - 1`` of the split are shown (of its
+    long videos only, with ``long_only``).
+    """
     from mmdet.registry import DATASETS, VISUALIZERS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     dataset_cfg = cfg[f'{split}_dataloader']['dataset']
@@ -218,11 +228,17 @@ def browse(cfg: Config,
         dict(type='TrackLocalVisualizer', name=f'browse_{os.getpid()}',
              line_width=1))
     visualizer.dataset_meta = dataset.metainfo
-    end = min(len(dataset), start + num_videos)
-    indices = list(range(start, end))
+    candidates = list(range(len(dataset)))
+    if long_only:
+        candidates = [
+            i for i in candidates if dataset.get_data_info(i).get('is_long')
+        ]
+    indices = candidates[start:start + num_videos]
     if not indices:
-        raise ValueError(f'the {split} dataset has {len(dataset)} videos; '
-                         f'nothing to show from index {start}')
+        raise ValueError(
+            f'the {split} dataset has {len(candidates)} '
+            f'{"long " if long_only else ""}videos; nothing to show from '
+            f'index {start}')
     if mode == 'raw':
         rows = raw_rows(dataset, visualizer, indices, num_frames, scale)
     else:
@@ -234,12 +250,14 @@ def browse(cfg: Config,
 
 
 def main():
+    # Boxes of objects that leave the frame are drawn clipped: not a problem.
+    warnings.filterwarnings('ignore', message='Warning: The .* out of bounds')
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     out = browse(cfg, args.out, args.split, args.mode, args.num_videos,
-                 args.num_frames, args.start, args.scale)
+                 args.num_frames, args.start, args.scale, args.long_only)
     print(f'\ncontact sheet written to {out}')
 
 

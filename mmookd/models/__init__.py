@@ -1,3 +1,3 @@
 # Copyright (c) mmookd authors. All rights reserved.
-from . import (dense_heads, layers, losses, task_modules,  # noqa: F401
-               trackers, vis)
+from . import (dense_heads, detectors, layers, losses,  # noqa: F401
+               task_modules, trackers, vis)

@@ -1,4 +1,8 @@
 # Copyright (c) mmookd authors. All rights reserved.
+from .idol_simota_assigner import IDOLSimOTAAssigner, dynamic_k_matching
 from .qfa_assigner import LabelCrossEntropyCost, QFAAssigner
 
-__all__ = ['LabelCrossEntropyCost', 'QFAAssigner']
+__all__ = [
+    'IDOLSimOTAAssigner', 'dynamic_k_matching', 'LabelCrossEntropyCost',
+    'QFAAssigner'
+]

@@ -1,1 +1,4 @@
 # Copyright (c) mmookd authors. All rights reserved.
+from .idol import IDOL
+
+__all__ = ['IDOL']

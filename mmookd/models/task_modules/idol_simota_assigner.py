@@ -1,0 +1,316 @@
+# Copyright (c) mmookd authors. All rights reserved.
+"""IDOL's one-to-many, SimOTA-style query assigner.
+
+The official IDOL code calls this matcher ``HungarianMatcher`` but it is a
+SimOTA (YOLOX / OTA) dynamic-k assignment: every ground truth (GT) gets a
+*dynamic* number of queries, a query gets at most one GT, and every GT gets
+at least one query.
+
+Shape shorthand: ``N`` queries, ``G`` ground truths, ``K`` classes.
+
+Worked example of :func:`dynamic_k_matching` (``candidate_topk=2``)::
+
+    cost  (N=4, G=2)        ious (N=4, G=2)
+    q0   [ 1.0,  5.0]        [0.9, 0.0]
+    q1   [ 2.0,  1.5]        [0.8, 0.6]
+    q2   [ 3.0,  2.0]        [0.1, 0.5]
+    q3   [ 9.0,  9.0]        [0.0, 0.0]
+
+    dynamic k: floor(0.9 + 0.8) = 1 for GT0, floor(0.6 + 0.5) = 1 for GT1
+    GT0 takes its lowest-cost query q0, GT1 takes q1 -> no conflict.
+    assigned GT per query: [0, 1, -1, -1]; matched query per GT: [0, 1].
+"""
+from typing import Optional, Tuple
+
+import torch
+from mmdet.models.task_modules.assigners import AssignResult, BaseAssigner
+from mmdet.registry import TASK_UTILS
+from mmdet.structures.bbox import (bbox_cxcywh_to_xyxy, bbox_overlaps,
+                                   bbox_xyxy_to_cxcywh, get_box_tensor)
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+
+def focal_class_cost(probs: Tensor,
+                     gt_labels: Tensor,
+                     alpha: float = 0.25,
+                     gamma: float = 2.0,
+                     eps: float = 1e-8) -> Tensor:
+    """Focal-style classification cost at each GT's class.
+
+    ``cost = a (1 - p)^g (-log p) - (1 - a) p^g (-log(1 - p))`` with ``p``
+    the sigmoid probability of the GT class.
+
+    Args:
+        probs (Tensor): (N, K) sigmoid class probabilities.
+        gt_labels (Tensor): (G, ) 0-based GT classes.
+        alpha (float): Focal alpha. Defaults to 0.25.
+        gamma (float): Focal gamma. Defaults to 2.0.
+        eps (float): Added inside the logarithms. Defaults to 1e-8.
+
+    Returns:
+        Tensor: (N, G) cost.
+    """
+    neg_cost = (1 - alpha) * probs.pow(gamma) * (-(1 - probs + eps).log())
+    pos_cost = alpha * (1 - probs).pow(gamma) * (-(probs + eps).log())
+    return pos_cost[:, gt_labels] - neg_cost[:, gt_labels]
+
+
+def center_prior(pred_centers: Tensor, gt_boxes: Tensor,
+                 center_radius: float) -> Tuple[Tensor, Tensor]:
+    """Where the predicted box centres lie relative to the GT boxes.
+
+    All coordinates are normalized by the (unpadded) image size and every
+    comparison is strict, as in the official code.
+
+    Args:
+        pred_centers (Tensor): (N, 2) predicted box centres (x, y).
+        gt_boxes (Tensor): (G, 4) GT boxes, normalized cxcywh.
+        center_radius (float): Half side of the square centre region around
+            each GT centre (2.5 / 32 in IDOL).
+
+    Returns:
+        tuple[Tensor, Tensor]:
+
+        - fg_mask (Tensor): (N, ) bool, the centre is inside some GT box or
+          inside some GT's centre region.
+        - in_box_and_center (Tensor): (N, G) bool, the centre is inside that
+          GT's box and inside its centre region.
+    """
+    x = pred_centers[:, 0:1]
+    y = pred_centers[:, 1:2]
+    cx, cy, w, h = gt_boxes.unbind(-1)
+    in_box = ((x > cx - w / 2) & (x < cx + w / 2) & (y > cy - h / 2) &
+              (y < cy + h / 2))
+    in_center = ((x > cx - center_radius) & (x < cx + center_radius) &
+                 (y > cy - center_radius) & (y < cy + center_radius))
+    fg_mask = in_box.any(1) | in_center.any(1)
+    return fg_mask, in_box & in_center
+
+
+def _keep_lowest_cost_gt(matching: Tensor, cost: Tensor) -> None:
+    """Give every query claimed by several GTs to its lowest-cost GT.
+
+    As in the official code, the GT is the argmin of the query's whole cost
+    row (over all GTs, not only the claiming ones).
+
+    Args:
+        matching (Tensor): (N, G) bool, modified in place.
+        cost (Tensor): (N, G) cost.
+    """
+    multi = matching.sum(1) > 1
+    if multi.any():
+        best_gt = cost[multi].argmin(1)
+        matching[multi] = False
+        matching[multi.nonzero(as_tuple=True)[0], best_gt] = True
+
+
+def dynamic_k_matching(
+        cost: Tensor,
+        ious: Tensor,
+        candidate_topk: int = 10,
+        unmatched_penalty: float = 1e5) -> Tuple[Tensor, Tensor]:
+    """SimOTA dynamic-k matching of IDOL on a cost matrix.
+
+    1. ``k_g = max(1, floor(sum of the top-candidate_topk IoUs of GT g))``.
+    2. GT ``g`` takes its ``k_g`` lowest-cost queries.
+    3. A query claimed by several GTs keeps only its lowest-cost GT.
+    4. While some GT has no query: queries already taken get
+       ``+unmatched_penalty``, every empty GT takes its argmin-cost query,
+       and conflicts are resolved as in 3. (The official code resolves the
+       conflicts of this step with a stale mask, so two empty GTs could
+       share one query there; here the loop runs until every GT really has
+       a query of its own, or no free query is left.)
+    5. The matched query of a GT is its lowest-cost assigned query.
+
+    Args:
+        cost (Tensor): (N, G) assignment cost.
+        ious (Tensor): (N, G) IoU between predicted and GT boxes.
+        candidate_topk (int): IoUs summed for the dynamic k (10 for the
+            positives of IDOL, 100 for the negative selection of the
+            contrastive loss). Clamped to N.
+        unmatched_penalty (float): Added to taken queries in step 4.
+
+    Returns:
+        tuple[Tensor, Tensor]:
+
+        - assigned_gt (Tensor): (N, ) long, the GT index of every query, -1
+          for the unassigned (negative) ones.
+        - matched_query (Tensor): (G, ) long, the lowest-cost assigned query
+          of every GT (-1 only when there are more GTs than queries).
+    """
+    num_queries, num_gts = cost.shape
+    matching = torch.zeros_like(cost, dtype=torch.bool)
+    if num_gts == 0 or num_queries == 0:
+        return (cost.new_full((num_queries, ), -1, dtype=torch.long),
+                cost.new_full((num_gts, ), -1, dtype=torch.long))
+
+    topk = min(candidate_topk, num_queries)
+    topk_ious = ious.topk(topk, dim=0).values
+    dynamic_ks = topk_ious.sum(0).int().clamp(min=1, max=num_queries)
+    for gt_idx in range(num_gts):
+        pos_idx = cost[:, gt_idx].topk(
+            int(dynamic_ks[gt_idx]), largest=False).indices
+        matching[pos_idx, gt_idx] = True
+    _keep_lowest_cost_gt(matching, cost)
+
+    penalized = cost.clone()
+    while not matching.any(0).all():
+        taken = matching.any(1)
+        if taken.all():
+            break  # more GTs than queries: nothing left to give
+        penalized[taken] += unmatched_penalty
+        for gt_idx in (~matching.any(0)).nonzero(as_tuple=True)[0]:
+            matching[penalized[:, gt_idx].argmin(), gt_idx] = True
+        _keep_lowest_cost_gt(matching, cost)
+
+    assigned = matching.any(1)
+    assigned_gt = torch.where(assigned,
+                              matching.int().argmax(1),
+                              assigned.new_full((), -1, dtype=torch.long))
+    masked_cost = cost.masked_fill(~matching, float('inf'))
+    matched_query = masked_cost.argmin(0)
+    matched_query[~matching.any(0)] = -1
+    return assigned_gt.long(), matched_query
+
+
+@TASK_UTILS.register_module()
+class IDOLSimOTAAssigner(BaseAssigner):
+    """One-to-many SimOTA assignment of IDOL (VNext ``matcher.py``).
+
+    Cost between query ``i`` and GT ``g`` (normalized boxes)::
+
+        cost = focal_cls(p_i, c_g) + 3 * (-GIoU(b_i, b_g))
+               + 100 * [not (centre_i in box_g and centre_i in region_g)]
+               + 10000 * [centre_i outside every box and every region]
+
+    where ``region_g`` is the square of half side ``center_radius /
+    center_stride`` (2.5 / 32) around the centre of GT ``g``. The cost has
+    no L1 term. The matching is :func:`dynamic_k_matching`.
+
+    Args:
+        candidate_topk (int): IoUs summed for the dynamic k. Defaults to 10.
+        alpha (float): Focal alpha of the class cost. Defaults to 0.25.
+        gamma (float): Focal gamma of the class cost. Defaults to 2.0.
+        iou_weight (float): Weight of the -GIoU cost. Defaults to 3.0.
+        center_weight (float): Cost of a query whose centre is not inside
+            both the GT box and the GT centre region. Defaults to 100.
+        outside_weight (float): Cost of a query whose centre is outside
+            every GT box and every centre region. Defaults to 10000.
+        center_radius (float): Defaults to 2.5.
+        center_stride (float): Defaults to 32.
+        unmatched_penalty (float): See :func:`dynamic_k_matching`.
+    """
+
+    def __init__(self,
+                 candidate_topk: int = 10,
+                 alpha: float = 0.25,
+                 gamma: float = 2.0,
+                 iou_weight: float = 3.0,
+                 center_weight: float = 100.0,
+                 outside_weight: float = 10000.0,
+                 center_radius: float = 2.5,
+                 center_stride: float = 32.0,
+                 unmatched_penalty: float = 1e5) -> None:
+        self.candidate_topk = candidate_topk
+        self.alpha = alpha
+        self.gamma = gamma
+        self.iou_weight = iou_weight
+        self.center_weight = center_weight
+        self.outside_weight = outside_weight
+        self.center_radius = center_radius
+        self.center_stride = center_stride
+        self.unmatched_penalty = unmatched_penalty
+
+    @torch.no_grad()
+    def compute_cost(self, cls_logits: Tensor, pred_boxes: Tensor,
+                     gt_labels: Tensor,
+                     gt_boxes: Tensor) -> Tuple[Tensor, Tensor]:
+        """Assignment cost and IoUs on normalized boxes.
+
+        Args:
+            cls_logits (Tensor): (N, K) class logits.
+            pred_boxes (Tensor): (N, 4) predicted boxes, normalized cxcywh.
+            gt_labels (Tensor): (G, ) 0-based classes.
+            gt_boxes (Tensor): (G, 4) GT boxes, normalized cxcywh.
+
+        Returns:
+            tuple[Tensor, Tensor]: (N, G) cost and (N, G) IoU.
+        """
+        pred_xyxy = bbox_cxcywh_to_xyxy(pred_boxes)
+        gt_xyxy = bbox_cxcywh_to_xyxy(gt_boxes)
+        ious = bbox_overlaps(pred_xyxy, gt_xyxy, mode='iou')
+        gious = bbox_overlaps(pred_xyxy, gt_xyxy, mode='giou')
+        fg_mask, in_box_and_center = center_prior(
+            pred_boxes[:, :2], gt_boxes,
+            self.center_radius / self.center_stride)
+        cls_cost = focal_class_cost(cls_logits.sigmoid(), gt_labels,
+                                    self.alpha, self.gamma)
+        cost = (
+            cls_cost - self.iou_weight * gious + self.center_weight *
+            (~in_box_and_center).float())
+        cost[~fg_mask] += self.outside_weight
+        return cost, ious
+
+    @torch.no_grad()
+    def assign(self,
+               pred_instances: InstanceData,
+               gt_instances: InstanceData,
+               img_meta: Optional[dict] = None,
+               candidate_topk: Optional[int] = None,
+               **kwargs) -> AssignResult:
+        """Assign the queries of one image.
+
+        Args:
+            pred_instances (:obj:`InstanceData`): ``scores`` (N, K) class
+                logits and ``bboxes`` (N, 4) xyxy boxes in input pixels.
+            gt_instances (:obj:`InstanceData`): ``bboxes`` (G, 4) xyxy in
+                input pixels and ``labels`` (G, ).
+            img_meta (dict): Needs ``img_shape`` (h, w), the unpadded input
+                size that normalizes the boxes.
+            candidate_topk (int, optional): Overrides ``candidate_topk``
+                (IDOL uses 100 to select the contrastive negatives).
+
+        Returns:
+            :obj:`AssignResult`: ``gt_inds`` (N, ) 1-based GT index, 0 for
+            negatives; ``max_overlaps`` (N, ) IoU with the assigned GT;
+            ``labels`` (N, ) class of the assigned GT or -1; extra property
+            ``matched_query_inds`` (G, ) the lowest-cost positive query of
+            each GT.
+        """
+        if img_meta is None or 'img_shape' not in img_meta:
+            raise KeyError('IDOLSimOTAAssigner.assign needs img_meta with '
+                           "'img_shape' to normalize the boxes")
+        topk = self.candidate_topk if candidate_topk is None \
+            else candidate_topk
+        logits = pred_instances.scores
+        pred_xyxy = get_box_tensor(pred_instances.bboxes)
+        gt_xyxy = get_box_tensor(gt_instances.bboxes).to(pred_xyxy)
+        gt_labels = gt_instances.labels.long()
+        num_queries, num_gts = pred_xyxy.size(0), gt_xyxy.size(0)
+
+        img_h, img_w = img_meta['img_shape'][:2]
+        factor = pred_xyxy.new_tensor([img_w, img_h, img_w, img_h])
+        if num_gts == 0:
+            assigned_gt = pred_xyxy.new_full((num_queries, ),
+                                             -1,
+                                             dtype=torch.long)
+            matched = pred_xyxy.new_zeros((0, ), dtype=torch.long)
+            ious = pred_xyxy.new_zeros((num_queries, 0))
+        else:
+            cost, ious = self.compute_cost(
+                logits, bbox_xyxy_to_cxcywh(pred_xyxy / factor), gt_labels,
+                bbox_xyxy_to_cxcywh(gt_xyxy / factor))
+            assigned_gt, matched = dynamic_k_matching(cost, ious, topk,
+                                                      self.unmatched_penalty)
+
+        pos = assigned_gt >= 0
+        gt_inds = assigned_gt + 1
+        max_overlaps = pred_xyxy.new_zeros((num_queries, ))
+        labels = assigned_gt.new_full((num_queries, ), -1)
+        if pos.any():
+            max_overlaps[pos] = ious[pos, assigned_gt[pos]]
+            labels[pos] = gt_labels[assigned_gt[pos]]
+        result = AssignResult(num_gts, gt_inds, max_overlaps, labels)
+        result.set_extra_property('matched_query_inds', matched)
+        return result

@@ -4,8 +4,9 @@
 #
 # The official fine-tuning starts from IDOL's COCO pseudo-video pretraining
 # (idol_r50_8xb4-59k_coco-pseudo-video.py here, or the official
-# cocopretrain_R50.pth after conversion): set `load_from` to it. Without it
-# only the backbone starts from ImageNet weights.
+# cocopretrain_R50.pth converted by
+# tools/model_converters/vnext_idol_to_mmookd.py): set `load_from` to it.
+# Without it the whole model starts from scratch (nothing is downloaded).
 _base_ = ['./idol_r50_base.py', '../_base_/datasets/youtube_vis_2019.py']
 
 load_from = None

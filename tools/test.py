@@ -7,6 +7,7 @@ Example::
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
+import json
 import os
 import os.path as osp
 
@@ -24,6 +25,9 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument(
         '--out', help='dump the raw predictions to this pickle file')
+    parser.add_argument(
+        '--metrics-out',
+        help='write the evaluation metrics to this JSON file')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
@@ -71,7 +75,11 @@ def main():
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_out:
+        os.makedirs(osp.dirname(osp.abspath(args.metrics_out)), exist_ok=True)
+        with open(args.metrics_out, 'w') as f:
+            json.dump({k: float(v) for k, v in metrics.items()}, f, indent=1)
 
 
 if __name__ == '__main__':

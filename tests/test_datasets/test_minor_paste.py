@@ -396,11 +396,19 @@ def make_long_tailed_videos(counts, seed=0):
     return videos
 
 
-@pytest.mark.parametrize('prob,reuse', [(1.0, 1), (0.5, 4)])
-def test_paste_counts_follow_eq6(prob, reuse):
+@pytest.mark.parametrize('prob,reuse,wrapped', [
+    (1.0, 1, False),
+    (0.5, 4, False),
+    (1.0, 1, True),
+    (1.0, 8, True),
+])
+def test_paste_counts_follow_eq6(prob, reuse, wrapped):
+    """Eq. 6 over 1,000 clips, by hand or through ClipMixDataset."""
+    from mmookd.datasets.dataset_wrappers import ClipMixDataset
     counts = [60, 30, 18, 12, 9, 6, 4, 2]
     videos = make_long_tailed_videos(counts)
-    ds = FakeVideoDataset(videos)
+    # the last video has no track: the target clip of the wrapped runs
+    ds = FakeVideoDataset(videos + [[]])
     k, thr, num_clips = 0.7, 0.1, 1000
     # Eq. 6 and the source clips, derived independently of the module
     p = np.array(counts) / sum(counts)
@@ -411,14 +419,19 @@ def test_paste_counts_follow_eq6(prob, reuse):
 
     np.random.seed(0)
     tr = MinorPaste(k=k, minor_thr=thr, prob=prob, reuse_source=reuse)
+    wrapper = ClipMixDataset(ds, [tr])
     target = make_clip(0, [], hw=(4, 40))
     pasted, offered = np.zeros(8), np.zeros(8)
     draws, new_ids = [], []
     for _ in range(num_clips):
-        idx = tr.get_indexes(ds)
-        results = copy.deepcopy(target)
-        results['mix_results'] = [ds[i] for i in idx]
-        out = tr(results)
+        if wrapped:
+            out = wrapper[len(videos)]
+            assert 'mix_results' not in out
+        else:
+            idx = tr.get_indexes(ds)
+            results = copy.deepcopy(target)
+            results['mix_results'] = [ds[i] for i in idx]
+            out = tr(results)
         if tr.last_source_index is not None:
             draws.append(tr.last_source_index)
             offered += np.where(minor, n_cv[tr.last_source_index], 0)
@@ -426,7 +439,7 @@ def test_paste_counts_follow_eq6(prob, reuse):
             pasted[videos[vid - 1][iid % 100]] += 1
             new_ids.append(new_id)
         assert len(out['gt_instances_ids'][0]) == len(out['paste_sources'][0])
-    assert ds.info_calls == len(videos)  # the index is built once
+    assert ds.info_calls == len(videos) + 1  # the index is built once
     # a clip is pasted onto with `prob`, from a uniform source video
     # (`reuse` consecutive clips share one)
     n = len(draws)
@@ -497,18 +510,27 @@ def test_get_indexes_skips_loading_when_nothing_is_drawn():
 
 
 # ---------------------------------------------------------------------------
-# a real video pipeline: VISDataset + MultiImageMixDataset + PackTrackInputs
+# a real video pipeline: VISDataset + ClipMixDataset (or mmdet's
+# MultiImageMixDataset) + PackTrackInputs
 
 
-def write_tiny_ytvis(root, num_videos=4, num_frames=3, hw=(32, 40)):
-    """PNG frames and a YouTube-VIS JSON; video 1 holds a rare 'crescent'."""
+def write_tiny_ytvis(root,
+                     num_videos=4,
+                     num_frames=3,
+                     hw=(32, 40),
+                     empty_videos=0):
+    """PNG frames and a YouTube-VIS JSON; video 1 holds a rare 'crescent'.
+
+    Videos ``num_videos + 1 ..`` (``empty_videos`` of them) have no
+    annotation.
+    """
     import pycocotools.mask as mask_utils
 
     from mmookd.datasets.metainfo import SYNTHVIS_CLASSES
     h, w = hw
     videos, anns = [], []
     rng = np.random.RandomState(0)
-    for v in range(1, num_videos + 1):
+    for v in range(1, num_videos + empty_videos + 1):
         names = []
         for t in range(num_frames):
             name = f'vid{v}/{t:05d}.png'
@@ -520,6 +542,8 @@ def write_tiny_ytvis(root, num_videos=4, num_frames=3, hw=(32, 40)):
             names.append(name)
         videos.append(
             dict(id=v, width=w, height=h, length=num_frames, file_names=names))
+        if v > num_videos:
+            continue
         labels = [1] * 6 if v > 1 else [8, 1]  # 'disc' and one 'crescent'
         for j, cat in enumerate(labels):
             segs, boxes, areas = [], [], []
@@ -554,21 +578,40 @@ def write_tiny_ytvis(root, num_videos=4, num_frames=3, hw=(32, 40)):
     return path
 
 
-@pytest.mark.parametrize('num_ref_imgs', [1, 2])
-def test_in_multi_image_mix_dataset(tmp_path, num_ref_imgs):
-    from mmdet.datasets import MultiImageMixDataset
+def build_mixed(root,
+                wrapper='ClipMixDataset',
+                num_ref_imgs=1,
+                paste=None,
+                augment=False,
+                empty_videos=0):
+    """A paste wrapper over a VISDataset of a tiny YouTube-VIS set."""
     from mmdet.registry import DATASETS
     from mmdet.utils import register_all_modules
     from mmengine.registry import DefaultScope
 
+    import mmookd.datasets.dataset_wrappers  # noqa: F401
     import mmookd.datasets.vis_dataset  # noqa: F401
     register_all_modules(init_default_scope=False)
-    ann = write_tiny_ytvis(tmp_path)
+    ann = write_tiny_ytvis(root, empty_videos=empty_videos)
+    per_frame = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadTrackAnnotations', with_mask=True),
+    ]
+    if augment:
+        per_frame += [
+            dict(
+                type='RandomChoiceResize',
+                scales=[(64, 24), (64, 32), (64, 40)],
+                keep_ratio=True),
+            dict(type='RandomFlip', prob=0.5),
+        ]
     inner = dict(
         type='VISDataset',
         ann_file=str(ann),
         dataset_version='synthvis',
-        data_prefix=dict(img_path=str(tmp_path / 'JPEGImages')),
+        data_prefix=dict(img_path=str(root / 'JPEGImages')),
+        # keep the frames without instances of the empty videos
+        filter_cfg=dict(filter_empty_gt=not empty_videos),
         pipeline=[
             dict(
                 type='UniformRefFrameSample',
@@ -578,25 +621,34 @@ def test_in_multi_image_mix_dataset(tmp_path, num_ref_imgs):
             dict(
                 type='TransformBroadcaster',
                 share_random_params=True,
-                transforms=[
-                    dict(type='LoadImageFromFile'),
-                    dict(type='LoadTrackAnnotations', with_mask=True),
-                ]),
+                transforms=per_frame),
         ])
     with DefaultScope.overwrite_default_scope('mmdet'):
-        ds = DATASETS.build(
+        return DATASETS.build(
             dict(
-                type=MultiImageMixDataset,
+                type=wrapper,
                 dataset=inner,
                 pipeline=[
-                    dict(type='MinorPaste', k=1.0),
+                    paste or dict(type='MinorPaste', k=1.0),
                     dict(
                         type='PackTrackInputs', meta_keys=('paste_sources', )),
                 ]))
-    np.random.seed(0)
+
+
+def seed_all(seed):
     import random
-    random.seed(0)
-    seen = 0
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+@pytest.mark.parametrize('wrapper,num_ref_imgs', [('ClipMixDataset', 1),
+                                                  ('ClipMixDataset', 2),
+                                                  ('MultiImageMixDataset', 1)])
+def test_in_a_mixing_wrapper(tmp_path, wrapper, num_ref_imgs):
+    ds = build_mixed(tmp_path, wrapper, num_ref_imgs)
+    paste = ds.pipeline[0]
+    assert paste.reuse_source == 8  # the default
+    seed_all(0)
     for i in (1, 2, 3):
         data = ds[i]
         samples = data['data_samples'].video_data_samples
@@ -606,19 +658,75 @@ def test_in_multi_image_mix_dataset(tmp_path, num_ref_imgs):
         assert list(src.values()) == [(1, 1)]
         new_id = list(src)[0]
         assert new_id == 21  # past the largest annotation id (20)
-        for s in samples:
+        # the source clip (kept by reuse_source, read-only)
+        kept = paste._source['clip']
+        assert kept['video_id'][0] == 1
+        assert not kept['img'][0].flags.writeable
+        fmap = frame_mapping(len(samples), len(kept['img']))
+        for t, s in enumerate(samples):
             assert s.metainfo['paste_sources'] == src
             ids = s.gt_instances.instances_ids.tolist()
             assert ids.count(new_id) == 1
-            lab = s.gt_instances.labels[ids.index(new_id)].item()
-            assert lab == 7
+            row = ids.index(new_id)
+            assert s.gt_instances.labels[row].item() == 7
             masks = s.gt_instances.masks.masks
             assert masks.astype(int).sum(0).max() <= 1
             np.testing.assert_array_equal(s.gt_instances.bboxes.numpy(),
                                           tight_boxes(masks))
-        seen += 1
-    assert seen == 3
+            # the pasted pixels are the source's, under the source's mask
+            src_ids = kept['gt_instances_ids'][fmap[t]].tolist()
+            src_mask = kept['gt_masks'][fmap[t]].masks[src_ids.index(1)]
+            np.testing.assert_array_equal(masks[row], src_mask)
+            img = data['inputs'][t].permute(1, 2, 0).numpy()
+            on = src_mask.astype(bool)
+            np.testing.assert_array_equal(img[on], kept['img'][fmap[t]][on])
     # the target of video 1 itself is never pasted onto from itself
     data = ds[0]
     assert data['data_samples'].video_data_samples[0].metainfo[
         'paste_sources'] == {}
+
+
+def test_empty_target_video_in_clip_mix_dataset(tmp_path):
+    ds = build_mixed(tmp_path, empty_videos=1)
+    assert len(ds) == 5
+    seed_all(0)
+    data = ds[4]  # video 5: no annotation
+    for s in data['data_samples'].video_data_samples:
+        assert s.gt_instances.instances_ids.tolist() == [21]
+        assert s.gt_instances.labels.tolist() == [7]
+        assert s.metainfo['paste_sources'] == {21: (1, 1)}
+
+
+def test_same_seed_same_output_in_clip_mix_dataset(tmp_path):
+    paste = dict(
+        type='MinorPaste',
+        k=1.0,
+        scale_range=(0.5, 1.5),
+        random_offset=True,
+        reuse_source=2)
+
+    def run(root, seed):
+        ds = build_mixed(root, paste=paste, augment=True)
+        seed_all(seed)
+        return [ds[i % 4] for i in range(1, 7)]
+
+    a = run(tmp_path / 'a', 3)
+    b = run(tmp_path / 'b', 3)
+    c = run(tmp_path / 'c', 4)
+    differ = False
+    for x, y, z in zip(a, b, c):
+        assert x['inputs'].shape == y['inputs'].shape
+        assert (x['inputs'] == y['inputs']).all()
+        for sx, sy in zip(x['data_samples'], y['data_samples']):
+            assert sx.metainfo['paste_sources'] == sy.metainfo['paste_sources']
+            np.testing.assert_array_equal(sx.gt_instances.bboxes.numpy(),
+                                          sy.gt_instances.bboxes.numpy())
+            np.testing.assert_array_equal(sx.gt_instances.masks.masks,
+                                          sy.gt_instances.masks.masks)
+        differ |= (
+            x['inputs'].shape != z['inputs'].shape
+            or not (x['inputs'] == z['inputs']).all())
+    assert differ  # another seed gives other clips
+    assert sum(
+        len(s.metainfo['paste_sources']) for x in a
+        for s in x['data_samples']) >= 4

@@ -1,136 +1,118 @@
 # Copyright (c) mmookd authors. All rights reserved.
-"""Cost of MinorPaste (or ClipPaste): the video pipeline with and without.
+"""Cost of MinorPaste (or ClipPaste): the training data pipeline with/without.
 
-Both pipelines read the same clips (the same video indexes and seeds):
+Reads the training dataset of a paste config (default: the SynthVIS
+Minor-Paste config), a ``ClipMixDataset`` around a video dataset, and times
+the same clips (same video indexes, same seeds) through
 
-* without: ``VISDataset(pipeline=inner + [PackTrackInputs])[i]``;
-* with: ``MultiImageMixDataset(VISDataset(pipeline=inner),
-  [MinorPaste, PackTrackInputs])[i]``, which also loads the source clip
-  through ``inner`` when one is drawn.
+* ``without``: the video dataset with its own pipeline followed by the
+  wrapper's non-mixing transforms (``PackTrackInputs``), i.e. the config
+  without the paste;
+* ``with``: the config's ``ClipMixDataset``, which also draws and loads a
+  source clip through the video dataset's pipeline when one is needed;
+* ``wrapper``: the same ``ClipMixDataset`` with the paste transforms
+  skipped, the cost of the wrapper alone;
+* ``mmdet`` (``--with-mmdet``): mmdet's ``MultiImageMixDataset`` with the
+  same transforms, for comparison.
 
-``inner`` is the frame sampler and the broadcast loading / resize / flip of
-``configs/_base_/datasets/synthvis.py`` (or the ``train_pipeline`` of
-``--config``, without its ``PackTrackInputs``). Without a data path a small
-SynthVIS set is generated in a temporary folder.
+The pipelines are interleaved clip by clip (their order alternates), the
+paste's random draws come after the target clip's, and every clip is seeded
+the same way in every pipeline. ``--runs`` passes are made; the ratio of a
+run is its mean time per clip with / without, and the reported ``ratio`` is
+the median over the runs.
 
 Examples::
 
     python tools/analysis_tools/benchmark_minor_paste.py
     python tools/analysis_tools/benchmark_minor_paste.py \
+        configs/idol/idol_r18-w32_1xb4-2k_clip-paste_synthvis.py \
+        --num-clips 400 --runs 5 --reuse-source 1 --with-mmdet --json
+    # a YouTube-VIS config (its frame sizes) on SynthVIS frames
+    python tools/analysis_tools/benchmark_minor_paste.py \
+        configs/idol/idol_r50_8xb4-12k_minor-paste_youtube-vis-2021.py \
         --ann-file data/synthvis/annotations/synthvis_train.json \
-        --img-prefix data/synthvis/train/JPEGImages --num-frames 4 --json
+        --img-prefix data/synthvis/train/JPEGImages --dataset-version synthvis
 
-A third pipeline, the same ``MultiImageMixDataset`` with the transform
-switched off (``prob=0``), shows the cost of the wrapper alone (it deep-copies
-every clip twice). Each clip is timed ``--repeat`` times with the same seed
-and its fastest time kept.
-
-With ``--json`` the last line is one JSON object with ``ratio`` (mean time
-per clip with / without), ``transform_ratio`` (the same, counting only the
-time spent in the paste transform itself, not the loading of the source
-clip), ``wrapper_ratio`` (the wrapper alone / without), the mean and median
-times in ms, and the share of clips that loaded a source.
+The data are the config's (``data/synthvis`` for the SynthVIS configs), or
+``--ann-file`` / ``--img-prefix``; if the config's annotation file does not
+exist (or with ``--generate``), a small SynthVIS set is generated in a
+temporary folder. With ``--json`` the last line is one JSON object with
+``ratio`` and the other figures.
 """
 import argparse
 import copy
 import json
+import os.path as osp
 import random
 import sys
 import tempfile
 import time
 
 import numpy as np
+from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 
-import mmookd.datasets.transforms.minor_paste  # noqa: F401
-import mmookd.datasets.vis_dataset  # noqa: F401
-
-TRAIN_SCALES = [(1333, 96), (1333, 112), (1333, 128), (1333, 144)]
+DEFAULT_CONFIG = 'configs/idol/idol_r18-w32_1xb4-2k_minor-paste_synthvis.py'
+PIPELINES = ('without', 'with', 'wrapper', 'mmdet')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Per-clip time of the video pipeline with and without '
-        'MinorPaste / ClipPaste')
+        description='Per-clip time of the training data pipeline with and '
+        'without MinorPaste / ClipPaste')
     parser.add_argument(
-        '--ann-file',
-        help='YouTube-VIS format training JSON (default: generate SynthVIS '
-        'in a temporary folder)')
+        'config',
+        nargs='?',
+        default=DEFAULT_CONFIG,
+        help='a config whose train_dataloader.dataset is a ClipMixDataset '
+        f'(default: {DEFAULT_CONFIG})')
+    parser.add_argument(
+        '--ann-file', help='YouTube-VIS format training JSON to use instead')
     parser.add_argument(
         '--img-prefix', help='frame folder of --ann-file (JPEGImages)')
     parser.add_argument(
         '--dataset-version',
-        default='synthvis',
-        help='VISDataset dataset_version of --ann-file')
+        help='VISDataset dataset_version of --ann-file (e.g. synthvis to '
+        'time a YouTube-VIS config on SynthVIS frames)')
     parser.add_argument(
-        '--config',
-        help='take the inner pipeline from this config\'s train_pipeline')
-    parser.add_argument(
-        '--transform',
-        default='MinorPaste',
-        choices=['MinorPaste', 'ClipPaste'],
-        help='the paste transform to measure')
-    parser.add_argument('--k', type=float, default=0.7, help='Eq. 6 k')
-    parser.add_argument(
-        '--prob',
-        type=float,
-        default=1.0,
-        help='probability of pasting onto a clip at all')
-    parser.add_argument(
-        '--reuse-source',
-        type=int,
-        default=1,
-        help='consecutive clips that share one loaded source clip')
-    parser.add_argument(
-        '--num-clips', type=int, default=200, help='clips to time')
-    parser.add_argument(
-        '--num-frames', type=int, default=2, help='frames per clip (T)')
+        '--generate',
+        action='store_true',
+        help='time a SynthVIS set generated in a temporary folder')
     parser.add_argument(
         '--num-videos',
         type=int,
         default=60,
         help='videos of the generated SynthVIS set')
     parser.add_argument(
-        '--repeat',
+        '--reuse-source',
         type=int,
-        default=3,
-        help='time every clip this many times (same seed) and keep the '
-        'fastest, to damp the noise of a shared machine')
+        help='override the paste transforms\' reuse_source')
+    parser.add_argument(
+        '--prob', type=float, help='override the paste transforms\' prob')
+    parser.add_argument(
+        '--num-frames',
+        type=int,
+        help='override the frames per clip T (UniformRefFrameSample)')
+    parser.add_argument(
+        '--num-clips', type=int, default=300, help='clips per run')
+    parser.add_argument(
+        '--runs',
+        type=int,
+        default=5,
+        help='interleaved passes over the clips; the ratio is the median '
+        'of the runs\' ratios')
+    parser.add_argument(
+        '--with-mmdet',
+        action='store_true',
+        help='also time mmdet\'s MultiImageMixDataset with the same '
+        'transforms')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--json',
         action='store_true',
         help='print the figures as one JSON object on the last line')
     return parser.parse_args(argv)
-
-
-def inner_pipeline(num_frames: int, config: str = None) -> list:
-    """Frame sampling and per-frame loading, without packing."""
-    if config is not None:
-        from mmengine.config import Config
-        pipeline = copy.deepcopy(Config.fromfile(config).train_pipeline)
-        pipeline = [p for p in pipeline if p['type'] != 'PackTrackInputs']
-        return pipeline
-    return [
-        dict(
-            type='UniformRefFrameSample',
-            num_ref_imgs=num_frames - 1,
-            frame_range=10,
-            filter_key_img=True),
-        dict(
-            type='TransformBroadcaster',
-            share_random_params=True,
-            transforms=[
-                dict(type='LoadImageFromFile'),
-                dict(type='LoadTrackAnnotations', with_mask=True),
-                dict(
-                    type='RandomChoiceResize',
-                    scales=TRAIN_SCALES,
-                    keep_ratio=True),
-                dict(type='RandomFlip', prob=0.5),
-            ]),
-    ]
 
 
 def generate_data(out_dir: str, num_videos: int, seed: int) -> tuple:
@@ -144,172 +126,240 @@ def generate_data(out_dir: str, num_videos: int, seed: int) -> tuple:
     return info['ann_files']['train'], info['img_roots']['train']
 
 
+def mixed_dataset_cfg(cfg: Config, args) -> dict:
+    """The config's ClipMixDataset config with the command line overrides."""
+    mixed = copy.deepcopy(cfg.train_dataloader.dataset)
+    if mixed.get('type') != 'ClipMixDataset':
+        raise ValueError(
+            f'{args.config}: train_dataloader.dataset.type must be '
+            f'ClipMixDataset (a paste config), got {mixed.get("type")!r}')
+    inner = mixed['dataset']
+    if args.num_frames is not None:
+        samplers = [
+            t for t in inner['pipeline']
+            if t['type'] == 'UniformRefFrameSample'
+        ]
+        if not samplers:
+            raise ValueError(f'{args.config}: --num-frames needs a '
+                             'UniformRefFrameSample in the dataset pipeline')
+        samplers[0]['num_ref_imgs'] = args.num_frames - 1
+    for t in mixed['pipeline']:
+        if t['type'] in ('MinorPaste', 'ClipPaste'):
+            if args.reuse_source is not None:
+                t['reuse_source'] = args.reuse_source
+            if args.prob is not None:
+                t['prob'] = args.prob
+    return mixed
+
+
+def set_data(inner: dict,
+             ann_file: str,
+             img_prefix: str,
+             dataset_version: str = 'synthvis') -> None:
+    """Point a dataset config at another annotation file and frames."""
+    inner['data_root'] = ''
+    inner['ann_file'] = osp.abspath(ann_file)
+    inner['data_prefix'] = dict(img_path=osp.abspath(img_prefix))
+    if dataset_version is not None:
+        inner['dataset_version'] = dataset_version
+
+
+def build_datasets(mixed_cfg: dict, with_mmdet: bool) -> dict:
+    """``without``, ``with``, ``wrapper`` (and ``mmdet``) datasets."""
+    from mmdet.datasets import MultiImageMixDataset
+    from mmdet.registry import DATASETS
+
+    from mmookd.datasets.dataset_wrappers import ClipMixDataset
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        inner = DATASETS.build(mixed_cfg['dataset'])
+        mixed = ClipMixDataset(inner, mixed_cfg['pipeline'])
+        mix_types = [
+            name for name, t in zip(mixed.transform_types, mixed.transforms)
+            if hasattr(t, 'get_indexes')
+        ]
+        if not mix_types:
+            raise ValueError('the ClipMixDataset pipeline has no mixing '
+                             'transform (MinorPaste / ClipPaste)')
+        rest = [t for t in mixed_cfg['pipeline'] if t['type'] not in mix_types]
+        datasets = dict(
+            without=DATASETS.build(
+                dict(
+                    mixed_cfg['dataset'],
+                    pipeline=list(mixed_cfg['dataset']['pipeline']) + rest)),
+            with_=mixed,
+            wrapper=ClipMixDataset(
+                inner, mixed_cfg['pipeline'], skip_type_keys=mix_types))
+        if with_mmdet:
+            datasets['mmdet'] = MultiImageMixDataset(inner,
+                                                     mixed_cfg['pipeline'])
+    datasets['with'] = datasets.pop('with_')
+    return datasets
+
+
 class _Timed:
-    """Wraps a paste transform's ``transform`` to time its last call."""
+    """Wraps a paste transform's ``transform``: time, source loads, pastes."""
 
     def __init__(self, paste):
         self.paste = paste
         self.inner = paste.transform
         self.seconds = 0.0
-        self.loaded = False
+        self.loads = 0
         self.pasted = 0
         paste.transform = self
 
     def __call__(self, results):
-        loaded = bool(results.get('mix_results'))
+        self.loads += bool(results.get('mix_results'))
         start = time.perf_counter()
         out = self.inner(results)
-        self.seconds = time.perf_counter() - start
-        self.loaded = loaded
-        self.pasted = len(out['paste_sources'][0])
+        self.seconds += time.perf_counter() - start
+        self.pasted += len(out['paste_sources'][0])
         return out
 
-    def snapshot(self):
-        """The paste's kept source (``reuse_source``), to replay a call."""
-        source = self.paste._source
-        return None if source is None else dict(source)
 
-    def restore(self, state) -> None:
-        self.paste._source = None if state is None else dict(state)
-
-
-def build_datasets(args, ann_file, img_prefix):
-    from mmdet.datasets import MultiImageMixDataset
-    from mmdet.registry import DATASETS
-    from mmdet.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    inner = inner_pipeline(args.num_frames, args.config)
-    base = dict(
-        type='VISDataset',
-        ann_file=ann_file,
-        dataset_version=args.dataset_version,
-        data_prefix=dict(img_path=img_prefix))
-    paste_cfg = dict(
-        type=args.transform, prob=args.prob, reuse_source=args.reuse_source)
-    if args.transform == 'MinorPaste':
-        paste_cfg['k'] = args.k
-    pack = dict(type='PackTrackInputs', meta_keys=('paste_sources', ))
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        plain = DATASETS.build(
-            dict(base, pipeline=inner + [dict(type='PackTrackInputs')]))
-        inner_ds = DATASETS.build(dict(base, pipeline=inner))
-        mixed = MultiImageMixDataset(
-            dataset=inner_ds, pipeline=[paste_cfg, pack])
-        # the wrapper alone: the same transform, never pasting
-        wrapper = MultiImageMixDataset(
-            dataset=inner_ds, pipeline=[dict(paste_cfg, prob=0.0), pack])
-    return plain, mixed, wrapper
+def _pastes(dataset) -> list:
+    """The mixing transforms of a wrapper (none for a plain dataset)."""
+    pipeline = getattr(dataset, 'pipeline', None)
+    if not isinstance(pipeline, list):
+        return []
+    return [t for t in pipeline if hasattr(t, 'get_indexes')]
 
 
-def _seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
+def time_run(datasets: dict, indexes: np.ndarray, seed: int) -> dict:
+    """One interleaved pass; returns per-pipeline arrays of seconds."""
+    names = list(datasets)
+    times = {name: [] for name in names}
+    for ds in datasets.values():  # start every run with an empty cache
+        for paste in _pastes(ds):
+            paste._source = None
+    bar = ProgressBar(len(indexes)) if sys.stdout.isatty() else None
+    for n, idx in enumerate(indexes):
+        for name in (names if n % 2 == 0 else names[::-1]):
+            random.seed(seed + n)
+            np.random.seed(seed + n)
+            start = time.perf_counter()
+            datasets[name][int(idx)]
+            times[name].append(time.perf_counter() - start)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        print()
+    return {name: np.array(t) for name, t in times.items()}
 
 
 def run(args) -> dict:
+    from mmengine.registry import init_default_scope
+
+    import mmookd  # noqa: F401
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(args.config)
+    mixed_cfg = mixed_dataset_cfg(cfg, args)
     with tempfile.TemporaryDirectory() as tmp:
-        ann_file, img_prefix = args.ann_file, args.img_prefix
-        if ann_file is None:
-            print(f'generating a SynthVIS set of {args.num_videos} videos '
-                  'in a temporary folder ...')
-            ann_file, img_prefix = generate_data(tmp, args.num_videos,
-                                                 args.seed)
-        elif img_prefix is None:
-            raise ValueError('--img-prefix is needed with --ann-file')
-        plain, mixed, wrapper = build_datasets(args, ann_file, img_prefix)
-        paste = mixed.pipeline[0]
+        inner = mixed_cfg['dataset']
+        if args.ann_file is not None:
+            if args.img_prefix is None:
+                raise ValueError('--img-prefix is needed with --ann-file')
+            set_data(inner, args.ann_file, args.img_prefix,
+                     args.dataset_version)
+        else:
+            ann = osp.join(inner.get('data_root') or '', inner['ann_file'])
+            if args.generate or not osp.isfile(ann):
+                print(f'generating a SynthVIS set of {args.num_videos} '
+                      f'videos in a temporary folder (no {ann}) ...')
+                set_data(inner, *generate_data(tmp, args.num_videos,
+                                               args.seed))
+        datasets = build_datasets(mixed_cfg, args.with_mmdet)
+        pastes = _pastes(datasets['with'])
         start = time.perf_counter()
-        paste.clip_index(mixed.dataset)
+        for paste in pastes:
+            paste.clip_index(datasets['with'].dataset)
         index_s = time.perf_counter() - start
-        wrapper.pipeline[0].clip_index(wrapper.dataset)
-        timer = _Timed(paste)
+        for name in ('wrapper', 'mmdet'):
+            if name in datasets:
+                for paste in _pastes(datasets[name]):
+                    paste.clip_index(datasets[name].dataset)
+        timers = [_Timed(p) for p in pastes]
         rng = np.random.RandomState(args.seed)
-        indexes = rng.randint(len(plain), size=args.num_clips)
-        times, t_paste = ([], [], []), []
-        loaded = pasted = 0
-        bar = ProgressBar(args.num_clips) if sys.stdout.isatty() else None
-        for n, idx in enumerate(indexes):
-            order = (0, 1, 2) if n % 2 == 0 else (2, 1, 0)
-            for which in order:
-                ds = (plain, mixed, wrapper)[which]
-                state = timer.snapshot()
-                best = best_paste = float('inf')
-                for _ in range(args.repeat):
-                    _seed(args.seed + n)
-                    timer.restore(state)
-                    start = time.perf_counter()
-                    ds[int(idx)]
-                    best = min(best, time.perf_counter() - start)
-                    best_paste = min(best_paste, timer.seconds)
-                times[which].append(best)
-                if which == 1:
-                    t_paste.append(best_paste)
-                    loaded += timer.loaded
-                    pasted += timer.pasted
-            if bar is not None:
-                bar.update()
-            elif (n + 1) % max(1, args.num_clips // 4) == 0:
-                print(f'{n + 1} / {args.num_clips} clips timed')
-        print()
-    t_plain, t_mixed, t_wrap = (np.array(t) for t in times)
-    mean_plain = float(t_plain.mean())
-    transform_s = float(np.mean(t_paste))
-    return dict(
-        ratio=float(t_mixed.mean() / mean_plain),
-        ratio_median=float(np.median(t_mixed) / np.median(t_plain)),
-        transform_ratio=float((mean_plain + transform_s) / mean_plain),
-        wrapper_ratio=float(t_wrap.mean() / mean_plain),
-        mean_ms_without=1e3 * mean_plain,
-        mean_ms_with=1e3 * float(t_mixed.mean()),
-        median_ms_without=1e3 * float(np.median(t_plain)),
-        median_ms_with=1e3 * float(np.median(t_mixed)),
-        mean_ms_wrapper=1e3 * float(t_wrap.mean()),
-        median_ms_wrapper=1e3 * float(np.median(t_wrap)),
-        transform_ms=1e3 * transform_s,
-        source_loaded_frac=loaded / args.num_clips,
-        pasted_per_clip=pasted / args.num_clips,
+        indexes = rng.randint(len(datasets['without']), size=args.num_clips)
+        runs = []
+        for r in range(args.runs):
+            runs.append(time_run(datasets, indexes, args.seed))
+            ratio = runs[-1]['with'].mean() / runs[-1]['without'].mean()
+            print(f'run {r + 1} / {args.runs}: ratio {ratio:.3f}')
+    return summarize(runs, timers, args, index_s, len(datasets['without']))
+
+
+def summarize(runs: list, timers: list, args, index_s: float,
+              num_videos: int) -> dict:
+    """Figures over the runs (ratios: median of the runs)."""
+
+    def ratios(name):
+        return [float(r[name].mean() / r['without'].mean()) for r in runs]
+
+    def ms(name):
+        return 1e3 * float(np.median([r[name].mean() for r in runs]))
+
+    num = args.num_clips * args.runs
+    transform_ms = 1e3 * sum(t.seconds for t in timers) / num
+    res = dict(
+        ratio=float(np.median(ratios('with'))),
+        ratios=ratios('with'),
+        wrapper_ratio=float(np.median(ratios('wrapper'))),
+        transform_ratio=1.0 + transform_ms / ms('without'),
+        mean_ms_without=ms('without'),
+        mean_ms_with=ms('with'),
+        mean_ms_wrapper=ms('wrapper'),
+        transform_ms=transform_ms,
+        source_loaded_frac=sum(t.loads for t in timers) / num,
+        pasted_per_clip=sum(t.pasted for t in timers) / num,
         index_build_s=index_s,
+        config=args.config,
         num_clips=args.num_clips,
-        repeat=args.repeat,
-        num_frames=args.num_frames,
-        num_videos=len(plain),
-        transform=args.transform,
-        prob=args.prob,
-        reuse_source=args.reuse_source)
+        runs=args.runs,
+        num_videos=num_videos,
+        reuse_source=[t.paste.reuse_source for t in timers],
+        prob=[t.paste.prob for t in timers],
+        transforms=[type(t.paste).__name__ for t in timers])
+    if 'mmdet' in runs[0]:
+        res['mmdet_ratio'] = float(np.median(ratios('mmdet')))
+        res['mean_ms_mmdet'] = ms('mmdet')
+    return res
 
 
 def format_table(res: dict) -> str:
-    head = f'{"pipeline":<22}{"mean ms":>10}{"median ms":>11}'
-    rows = [
-        head, '-' * len(head),
-        f'{"without paste":<22}{res["mean_ms_without"]:>10.2f}'
-        f'{res["median_ms_without"]:>11.2f}',
-        f'{"with " + res["transform"]:<22}{res["mean_ms_with"]:>10.2f}'
-        f'{res["median_ms_with"]:>11.2f}',
-        f'{"wrapper, no paste":<22}{res["mean_ms_wrapper"]:>10.2f}'
-        f'{res["median_ms_wrapper"]:>11.2f}', '-' * len(head),
-        f'ratio (mean with / mean without): {res["ratio"]:.3f} '
-        f'(median: {res["ratio_median"]:.3f})',
-        f'MultiImageMixDataset alone (prob 0): ratio '
-        f'{res["wrapper_ratio"]:.3f}',
-        f'{res["transform"]}.transform alone: {res["transform_ms"]:.2f} ms '
-        f'a clip -> ratio {res["transform_ratio"]:.3f} without the source '
-        f'loading',
-        f'clips that loaded a source: {100 * res["source_loaded_frac"]:.1f}%'
-        f'; pasted instances a clip: {res["pasted_per_clip"]:.2f}',
+    """The figures as a small text table."""
+    head = f'{"pipeline":<34}{"ms / clip":>10}{"ratio":>8}'  # medians
+    rows = [head, '-' * len(head)]
+    names = [('without', 'without paste', None),
+             ('with', 'with ' + '+'.join(res['transforms']), 'ratio'),
+             ('wrapper', 'ClipMixDataset, paste skipped', 'wrapper_ratio')]
+    if 'mean_ms_mmdet' in res:
+        names.append(
+            ('mmdet', 'MultiImageMixDataset, with paste', 'mmdet_ratio'))
+    for key, label, ratio in names:
+        ratio = 1.0 if ratio is None else res[ratio]
+        rows.append(f'{label:<34}{res[f"mean_ms_{key}"]:>10.2f}'
+                    f'{ratio:>8.3f}')
+    rows += [
+        '-' * len(head),
+        f'ratio with / without (median of {res["runs"]} runs): '
+        f'{res["ratio"]:.3f}  (runs: '
+        f'{", ".join(f"{r:.3f}" for r in res["ratios"])})',
+        f'paste transforms alone: {res["transform_ms"]:.2f} ms a clip -> '
+        f'ratio {res["transform_ratio"]:.3f} without the source loading',
+        f'clips that loaded a source: {100 * res["source_loaded_frac"]:.1f}'
+        f'%; pasted instances a clip: {res["pasted_per_clip"]:.2f}',
         f'source index built once in {res["index_build_s"]:.3f} s; '
-        f'{res["num_clips"]} clips of {res["num_frames"]} frames from '
-        f'{res["num_videos"]} videos; prob {res["prob"]}, reuse_source '
-        f'{res["reuse_source"]}'
+        f'{res["num_clips"]} clips a run from {res["num_videos"]} videos; '
+        f'prob {res["prob"]}, reuse_source {res["reuse_source"]}'
     ]
     return '\n'.join(rows)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    if min(args.num_frames, args.num_clips, args.repeat) < 1:
-        raise ValueError('--num-frames, --num-clips and --repeat must be '
-                         '>= 1')
+    if min(args.num_clips, args.runs) < 1 or (args.num_frames is not None
+                                              and args.num_frames < 1):
+        raise ValueError('--num-clips, --runs and --num-frames must be >= 1')
     res = run(args)
     print(format_table(res))
     if args.json:

@@ -22,6 +22,7 @@ Examples::
 import argparse
 import os
 import os.path as osp
+import random
 import warnings
 from typing import List, Optional, Sequence
 
@@ -55,6 +56,13 @@ def parse_args():
         '--num-frames', type=int, default=6, help='columns (raw mode)')
     parser.add_argument(
         '--start', type=int, default=0, help='index of the first video')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=None,
+        help='pipeline mode: seed the random generators with SEED + video '
+        'index before each sample, so two configs (e.g. with and without '
+        'MinorPaste) show the same frames, sizes and flips')
     parser.add_argument(
         '--long-only',
         action='store_true',
@@ -148,12 +156,23 @@ def raw_rows(dataset, visualizer, indices: Sequence[int], num_frames: int,
     return rows
 
 
-def pipeline_rows(dataset, visualizer, indices: Sequence[int],
-                  scale: float) -> List[List[np.ndarray]]:
-    """Draw the frames of the packed samples of the training pipeline."""
+def pipeline_rows(dataset,
+                  visualizer,
+                  indices: Sequence[int],
+                  scale: float,
+                  seed: Optional[int] = None) -> List[List[np.ndarray]]:
+    """Draw the frames of the packed samples of the training pipeline.
+
+    With ``seed``, the random generators are seeded with ``seed + index``
+    before each sample, so that the same samples can be drawn again.
+    """
     rows = []
     progress = ProgressBar(len(indices))
     for idx in indices:
+        if seed is not None:
+            random.seed(seed + idx)
+            np.random.seed(seed + idx)
+            torch.manual_seed(seed + idx)
         packed = dataset[idx]
         inputs = packed['inputs']  # (T, C, H, W) BGR uint8
         track_sample = packed['data_samples']
@@ -207,7 +226,8 @@ def browse(cfg: Config,
            num_frames: int = 6,
            start: int = 0,
            scale: float = 2.0,
-           long_only: bool = False) -> Optional[str]:
+           long_only: bool = False,
+           seed: Optional[int] = None) -> Optional[str]:
     """Render a contact sheet of ``num_videos`` clips to ``out`` (PNG).
 
     Videos ``start .. start + num_videos - 1`` of the split are shown (of its
@@ -242,7 +262,7 @@ def browse(cfg: Config,
     if mode == 'raw':
         rows = raw_rows(dataset, visualizer, indices, num_frames, scale)
     else:
-        rows = pipeline_rows(dataset, visualizer, indices, scale)
+        rows = pipeline_rows(dataset, visualizer, indices, scale, seed)
     sheet = contact_sheet(rows)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     cv2.imwrite(out, sheet[..., ::-1])
@@ -257,7 +277,8 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     out = browse(cfg, args.out, args.split, args.mode, args.num_videos,
-                 args.num_frames, args.start, args.scale, args.long_only)
+                 args.num_frames, args.start, args.scale, args.long_only,
+                 args.seed)
     print(f'\ncontact sheet written to {out}')
 
 

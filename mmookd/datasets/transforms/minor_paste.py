@@ -5,11 +5,14 @@ Both transforms paste instance tracks of a *source clip* onto a *target
 clip*, frame by frame, cut out by the GT masks, and update the target's
 annotations. They run on the per-frame lists that mmdet's video pipelines
 produce (``UniformRefFrameSample`` + ``TransformBroadcaster``), inside
-mmdet's :class:`MultiImageMixDataset`, which calls :meth:`get_indexes` with
-the inner video dataset and passes the loaded source clip as
+a mixing dataset wrapper: :class:`mmookd.datasets.ClipMixDataset` (light,
+no deep copies, accepted by mmdet's ``TrackImgSampler``) or mmdet's
+``MultiImageMixDataset``. The wrapper calls :meth:`get_indexes` with the
+wrapped video dataset and passes the loaded source clip as
 ``results['mix_results'][0]``. Since that source clip went through the
-inner dataset's pipeline, it was sampled by the same frame sampler as the
-target.
+wrapped dataset's pipeline, it was sampled by the same frame sampler as the
+target. The target clip is updated in place; the source clip is only
+read.
 
 Shapes: a clip has ``T`` frames of ``H x W``; frame ``t`` of the target
 has ``N_t`` instances; the source clip has ``T_s`` frames of
@@ -64,7 +67,7 @@ same seed gives the same output.
 """
 import weakref
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -119,11 +122,12 @@ def frame_mapping(num_target: int, num_source: int) -> List[int]:
     ]
 
 
-def tight_boxes(masks: np.ndarray) -> np.ndarray:
+def tight_boxes(masks: Union[np.ndarray, Sequence[np.ndarray]]) -> np.ndarray:
     """Tight boxes of binary masks.
 
     Args:
-        masks (np.ndarray): ``(N, H, W)`` masks.
+        masks (np.ndarray | Sequence[np.ndarray]): ``(N, H, W)`` masks, or
+            ``N`` masks of ``(H, W)``.
 
     Returns:
         np.ndarray: ``(N, 4)`` float32 ``x1, y1, x2, y2`` with ``x2 = max x
@@ -174,20 +178,22 @@ class BaseClipPaste(BaseTransform):
             place. Defaults to False.
         reuse_source (int): Number of consecutive target clips (in one
             dataloader worker) that share one drawn source video and its
-            loaded clip (frames, resize and flip as sampled at its loading);
-            the tracks to paste are still drawn for every target clip. The
-            source video of each clip stays uniformly drawn, so the
-            expected paste counts are unchanged; only the source's frame
-            sample is reused. 1 loads a fresh source clip for every target
-            clip (the cost is then up to one more clip loaded per clip).
-            Defaults to 1.
+            loaded clip (frames, resize and flip as sampled at its loading;
+            kept read-only); the tracks to paste are still drawn for every
+            target clip. The source video of each clip stays uniformly
+            drawn, so the expected per-class paste counts (Eq. 6) are
+            unchanged; the pastes of ``reuse_source`` consecutive clips of a
+            worker are correlated (same source video and frames). 1 loads a
+            fresh, independent source clip for every target clip, at the
+            cost of up to one more clip loaded per clip. Defaults to 8
+            (the cost target of docs/minor_paste.md).
     """
 
     def __init__(self,
                  prob: float = 1.0,
                  scale_range: Optional[Tuple[float, float]] = None,
                  random_offset: bool = False,
-                 reuse_source: int = 1) -> None:
+                 reuse_source: int = 8) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'prob must lie in [0, 1], got {prob}')
         if int(reuse_source) != reuse_source or reuse_source < 1:
@@ -306,7 +312,7 @@ class BaseClipPaste(BaseTransform):
         kept for that many calls, and its clip is loaded only once.
 
         Args:
-            dataset: The video dataset that ``MultiImageMixDataset`` wraps.
+            dataset: The video dataset that the mixing wrapper wraps.
 
         Returns:
             list[int]: ``[video_index]`` when the source clip must be
@@ -362,7 +368,7 @@ class BaseClipPaste(BaseTransform):
         if (mix and plan is not None and self.reuse_source > 1
                 and plan['video_id'] == src_vid
                 and plan['source']['uses_left'] > 0):
-            plan['source']['clip'] = src  # read only from here on
+            plan['source']['clip'] = _read_only(src)  # shared from here
         if src_vid is not None and src_vid == _first(results.get('video_id')):
             return results
         offered = _clip_tracks(src)
@@ -396,7 +402,7 @@ class BaseClipPaste(BaseTransform):
             if not rows:
                 continue
             masks = _mask_array(src, st)
-            boxes = np.stack([tight_boxes(masks[r][None])[0] for r in rows])
+            boxes = tight_boxes([masks[r] for r in rows])  # views, no copy
             boxes = boxes[boxes[:, 2] > boxes[:, 0]]
             if len(boxes) == 0:
                 continue
@@ -562,27 +568,26 @@ class BaseClipPaste(BaseTransform):
         rows = crop[0]
         src_ids = np.asarray(src['gt_instances_ids'][st])
         src_labels = np.asarray(src['gt_bboxes_labels'][st])
-        new_masks, new_boxes, new_labels, new_id_list = [], [], [], []
-        for j, row in enumerate(rows):
-            m = labels == j + 1
-            if not m.any():
-                continue
+        pasted = labels[None] == np.arange(
+            1, len(rows) + 1, dtype=labels.dtype)[:, None, None]
+        pasted_boxes = tight_boxes(pasted)
+        shown = np.flatnonzero(pasted_boxes[:, 2] > pasted_boxes[:, 0])
+        new_masks = pasted[shown]  # later rows may hide earlier ones
+        new_boxes = pasted_boxes[shown] + np.array([tx0, ty0, tx0, ty0],
+                                                   np.float32)
+        new_labels = [src_labels[rows[j]] for j in shown]
+        new_id_list = [new_ids[int(src_ids[rows[j]])] for j in shown]
+        num_new = len(shown)
+
+        # kept masks (views), then the pasted ones: BitmapMasks stacks them
+        # into the new (N', H, W) array, the only full copy
+        out = [masks[i] for i in np.flatnonzero(keep)]
+        for m in new_masks:
             full = np.zeros((height, width), dtype=masks.dtype)
             full[win] = m
-            new_masks.append(full)
-            new_boxes.append(
-                tight_boxes(m[None])[0] +
-                np.array([tx0, ty0, tx0, ty0], np.float32))
-            new_labels.append(src_labels[row])
-            new_id_list.append(new_ids[int(src_ids[row])])
-        num_new = len(new_masks)
-        new_masks = np.stack(new_masks) if num_new else np.zeros(
-            (0, height, width), dtype=masks.dtype)
-
-        results['gt_masks'][t] = BitmapMasks(
-            np.concatenate([masks[keep], new_masks]), height, width)
+            out.append(full)
+        results['gt_masks'][t] = BitmapMasks(out, height, width)
         if boxes is not None:
-            new_boxes = np.array(new_boxes, np.float32).reshape(-1, 4)
             results['gt_bboxes'][t] = _boxes_like(
                 np.concatenate([boxes[keep], new_boxes]), fields['gt_bboxes'])
         lab = np.asarray(fields['gt_bboxes_labels'])
@@ -615,6 +620,21 @@ def _first(value):
 def _plain(value):
     """A numpy scalar as a Python scalar."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _read_only(clip: dict) -> dict:
+    """Mark the frames and masks of a kept source clip read-only.
+
+    A clip kept by ``reuse_source`` serves several target clips: a write
+    into it would leak into the next ones, so it raises instead.
+    """
+    for img in clip.get('img', []):
+        if isinstance(img, np.ndarray):
+            img.flags.writeable = False
+    for masks in clip.get('gt_masks', []):
+        if isinstance(masks, BitmapMasks):
+            masks.masks.flags.writeable = False
+    return clip
 
 
 def _mask_array(clip: dict, t: int) -> np.ndarray:
@@ -719,7 +739,7 @@ class MinorPaste(BaseClipPaste):
         if stats is None:
             raise RuntimeError(
                 'MinorPaste needs class statistics: call get_indexes(dataset)'
-                ' (MultiImageMixDataset does) or set class_counts')
+                ' (ClipMixDataset does) or set class_counts')
         selected = []
         for iid, lab in tracks.items():
             if lab >= len(stats.minor):

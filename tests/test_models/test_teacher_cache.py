@@ -1,0 +1,269 @@
+# Copyright (c) mmookd authors. All rights reserved.
+"""The teacher knowledge cache: file format, lookups (MinorPaste's pasted
+instances included), refusal of stale caches, and the same L_KD as the live
+teacher on an un-augmented batch (the real ``OfflineTeacher``, tiny)."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+from mmdet.registry import DATASETS, MODELS
+from mmdet.utils import register_all_modules
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+
+import mmookd.datasets.transforms.loading  # noqa: F401
+import mmookd.datasets.transforms.ookd_sampling  # noqa: F401
+import mmookd.datasets.vis_dataset  # noqa: F401
+import mmookd.models.vis.offline_teacher  # noqa: F401
+import mmookd.models.vis.ookd  # noqa: F401
+from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.utils.teacher_cache import (CACHE_VERSION, StaleTeacherCacheError,
+                                        TeacherCache, TeacherCacheWriter,
+                                        config_dump)
+
+register_all_modules()
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+
+
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# helpers of the model tests (tiny IDOL config, quiet builds)
+_ookd = _load(osp.join(HERE, 'test_ookd.py'), '_ookd_test_helpers')
+_tool = _load(
+    osp.join(REPO, 'tools', 'ookd', 'cache_teacher.py'), '_cache_teacher')
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# ----------------------------------------------------------------------
+# the file
+# ----------------------------------------------------------------------
+def _small_cache(tmp_path, meta=None):
+    writer = TeacherCacheWriter(feature='embeds', feature_dim=3)
+    feats = torch.arange(12, dtype=torch.float).reshape(4, 3)
+    # video 1: instance 5 picks query 2 in frames 0 and 1, query 0 in frame 2
+    writer.add_frame(1, 0, [5, 6], torch.tensor([2, -1]), feats)
+    writer.add_frame(1, 1, [5], torch.tensor([2]), feats)
+    writer.add_frame(1, 2, [5, 6], torch.tensor([0, 3]), feats)
+    writer.add_frame(2, 0, [5], torch.tensor([1]), feats + 100, group=1)
+    path = str(tmp_path / 'cache.pth')
+    writer.save(
+        path,
+        dict(
+            meta or {},
+            teacher_checkpoint_sha256='abc',
+            ann_file='a.json',
+            ann_file_sha256='123'))
+    return path, feats
+
+
+def test_round_trip_and_lookups(tmp_path):
+    path, feats = _small_cache(tmp_path)
+    state = torch.load(path, weights_only=True)  # plain tensors and dicts
+    assert state['format'] == 'mmookd.teacher_cache'
+    assert state['version'] == CACHE_VERSION
+    assert state['features'].shape == (4, 3)  # (1,q2) (1,q0) (1,q3) (2,q1)
+    cache = TeacherCache.load(path)
+    assert len(cache) == 5 and cache.feature == 'embeds'
+    out, found = cache.lookup(1, 0, [5, 6, 9])
+    assert found.tolist() == [True, False, False]
+    assert torch.equal(out[0], feats[2]) and not out[1:].any()
+    out, found = cache.lookup(1, 2, [6, 5])
+    assert torch.equal(out, feats[[3, 0]]) and found.all()
+    out, found = cache.lookup(2, 0, [5])
+    assert torch.equal(out[0], feats[1] + 100)
+    # pasted instance 50 is a copy of instance 5 of video 1: its track
+    # entry is the query picked in most frames (q2, 2 of 3 frames)
+    out, found = cache.lookup(3, 7, [50, 5], paste_sources={50: (1, 5)})
+    assert found.tolist() == [True, False]
+    assert torch.equal(out[0], feats[2])
+    # a tie (instance 6: q3 once) -> its only pick; unknown source -> none
+    out, found = cache.lookup(
+        3, 7, [60, 61], paste_sources={
+            60: (1, 6),
+            61: (9, 9)
+        })
+    assert found.tolist() == [True, False]
+    assert torch.equal(out[0], feats[3])
+
+
+def test_stale_caches_are_refused(tmp_path):
+    path, _ = _small_cache(tmp_path)
+    with pytest.raises(StaleTeacherCacheError) as err:
+        TeacherCache.load(path, dict(teacher_checkpoint_sha256='def'))
+    assert 'teacher checkpoint' in str(err.value)
+    assert "'abc'" in str(err.value) and "'def'" in str(err.value)
+    with pytest.raises(StaleTeacherCacheError, match='annotation file'):
+        TeacherCache.load(path, dict(ann_file_sha256='456'))
+    with pytest.raises(StaleTeacherCacheError, match='distilled feature'):
+        TeacherCache.load(path, dict(feature='queries'))
+    state = torch.load(path, weights_only=True)
+    state['version'] = CACHE_VERSION + 1
+    torch.save(state, tmp_path / 'v2.pth')
+    with pytest.raises(StaleTeacherCacheError, match='version'):
+        TeacherCache.load(str(tmp_path / 'v2.pth'))
+    torch.save(dict(format='something else'), tmp_path / 'other.pth')
+    with pytest.raises(StaleTeacherCacheError, match='not an mmookd'):
+        TeacherCache.load(str(tmp_path / 'other.pth'))
+    with pytest.raises(FileNotFoundError, match='cache_teacher'):
+        TeacherCache.load(str(tmp_path / 'missing.pth'))
+
+
+def test_cache_passes():
+    assert _tool.cache_passes(5, None, None) == [[0, 1, 2, 3, 4]]
+    assert _tool.cache_passes(5, None, 2) == [[0, 3], [1, 4], [2]]
+    assert _tool.cache_passes(5, 2, None) == [[0, 1], [2, 3], [4]]
+    assert _tool.cache_passes(6, 4, 2) == [[0, 2], [1, 3], [4, 5]]
+
+
+# ----------------------------------------------------------------------
+# the live teacher vs its cache
+# ----------------------------------------------------------------------
+NUM_CLASSES = 8
+SCALE = (1333, 64)
+
+
+def _teacher_cfg(base_ckpt):
+    return dict(
+        type='OfflineTeacher',
+        base=_ookd.tiny_idol_cfg(tracker=False, num_classes=NUM_CLASSES),
+        base_checkpoint=base_ckpt,
+        aggregator=dict(
+            type='VideoQueryAggregator',
+            embed_dims=_ookd.DIMS,
+            num_frame_queries=20,
+            num_video_queries=8,
+            num_enc_layers=1,
+            num_dec_layers=1,
+            num_heads=4,
+            ffn_dims=64,
+            window_size=6))
+
+
+def _setup(tmp_path):
+    """Tiny SynthVIS, a base IDOL and a teacher checkpoint, a config."""
+    data = tmp_path / 'synthvis'
+    generate_synthvis(
+        str(data),
+        seed=0,
+        cfg=SynthVISConfig(
+            frame_size=(64, 64),
+            num_train_videos=3,
+            train_length=(4, 6),
+            num_val_short_videos=1,
+            num_val_long_videos=1,
+            val_long_length=(6, 6)),
+        progress=False)
+    torch.manual_seed(0)
+    base = _ookd.quiet(MODELS.build,
+                       _ookd.tiny_idol_cfg(num_classes=NUM_CLASSES))
+    _ookd.quiet(base.init_weights)
+    torch.save(dict(state_dict=base.state_dict()), tmp_path / 'idol.pth')
+    teacher = _ookd.quiet(MODELS.build,
+                          _teacher_cfg(str(tmp_path / 'idol.pth')))
+    torch.save(dict(state_dict=teacher.state_dict()), tmp_path / 'teacher.pth')
+    loading = [
+        dict(type='LoadVISFrame'),
+        dict(type='LoadTrackAnnotations', with_mask=True),
+        dict(type='Resize', scale=SCALE, keep_ratio=True),
+    ]
+    live_pipeline = [
+        dict(type='OOKDFrameSample', max_teacher_frames=6),
+        dict(type='TransformBroadcaster', transforms=loading),
+        dict(type='PackTrackInputs', meta_keys=('ookd_frame_role', )),
+    ]
+    dataset = dict(
+        type='VISDataset',
+        dataset_version='synthvis',
+        data_root=str(data),
+        ann_file='annotations/synthvis_train.json',
+        data_prefix=dict(img_path='train/JPEGImages'),
+        pipeline=live_pipeline)
+    cfg = Config(
+        dict(
+            default_scope='mmdet',
+            model=dict(
+                type='OOKD',
+                student=_ookd.tiny_idol_cfg(num_classes=NUM_CLASSES),
+                teacher=_teacher_cfg(str(tmp_path / 'idol.pth')),
+                teacher_checkpoint=str(tmp_path / 'teacher.pth')),
+            train_dataloader=dict(
+                dataset=dict(
+                    type='ClipMixDataset', dataset=dataset, pipeline=[])),
+            test_dataloader=dict(
+                dataset=dict(pipeline=[
+                    dict(
+                        type='TransformBroadcaster',
+                        transforms=[
+                            dict(type='LoadVISFrame'),
+                            dict(type='Resize', scale=SCALE, keep_ratio=True)
+                        ]),
+                    dict(type='PackTrackInputs')
+                ]))))
+    cfg_path = str(tmp_path / 'ookd_tiny.py')
+    cfg.dump(cfg_path)
+    return cfg, cfg_path, dataset
+
+
+def test_cache_gives_the_live_teachers_kd_loss(tmp_path):
+    cfg, cfg_path, dataset_cfg = _setup(tmp_path)
+    cache_file = str(tmp_path / 'cache.pth')
+    _tool.main(
+        [cfg_path, '--out', cache_file, '--device', 'cpu', '--no-progress'])
+    state = torch.load(cache_file, weights_only=True)
+    ann_file = osp.join(dataset_cfg['data_root'], dataset_cfg['ann_file'])
+    assert state['meta']['ann_file'] == ann_file
+    assert state['meta']['teacher_config'] == config_dump(cfg.model.teacher)[0]
+    assert len(state['video_ids']) > 0
+
+    live = _ookd.quiet(MODELS.build, cfg.model)
+    cached = _ookd.quiet(
+        MODELS.build,
+        dict(
+            cfg.model, teacher_cache=dict(file=cache_file, ann_file=ann_file)))
+    assert cached.teacher is None and cached.cache is not None
+    cached.student.load_state_dict(live.student.state_dict())
+
+    dataset = DATASETS.build(dataset_cfg)
+    assert [dataset.get_len_per_video(i) for i in range(3)] != [6, 6, 6]
+    batch = pseudo_collate([dataset[(v, 1)] for v in range(3)])
+    losses = {}
+    for name, model in (('live', live), ('cached', cached)):
+        data = model.data_preprocessor(batch, True)
+        losses[name] = model.loss(**data)['loss_kd']
+    assert float(losses['live']) > 0.1
+    assert abs(float(losses['live']) - float(losses['cached'])) < 1e-5
+
+    # the same teacher config with another teacher checkpoint: refused
+    teacher = torch.load(tmp_path / 'teacher.pth', weights_only=True)
+    key = next(k for k in teacher['state_dict'] if 'aggregator' in k)
+    teacher['state_dict'][key] = teacher['state_dict'][key] + 1
+    torch.save(teacher, tmp_path / 'teacher2.pth')
+    with pytest.raises(StaleTeacherCacheError, match='teacher checkpoint'):
+        MODELS.build(
+            dict(
+                cfg.model,
+                teacher_checkpoint=str(tmp_path / 'teacher2.pth'),
+                teacher_cache=cache_file))
+    # ... or another annotation file
+    other = tmp_path / 'other.json'
+    other.write_text('{}')
+    with pytest.raises(StaleTeacherCacheError, match='annotation file'):
+        MODELS.build(
+            dict(
+                cfg.model,
+                teacher_cache=dict(file=cache_file, ann_file=str(other))))

@@ -9,7 +9,13 @@ Steps, each a command of the repository that can be rerun on its own:
 2. class statistics and Minor-Paste's paste probabilities of the training
    split (``tools/analysis_tools/class_stats.py``): a table and a bar chart;
 3. contact sheets of training and long validation clips with masks, ids and
-   class names (``tools/analysis_tools/browse_dataset.py``).
+   class names (``tools/analysis_tools/browse_dataset.py``);
+4. the three OOKD stages (IDOL, offline teacher, OOKD with a cached teacher)
+   and the evaluation of IDOL, the teacher and OOKD on the short and long
+   validation videos, printed as the paper's table
+   (``tools/ookd_pipeline.py synthvis``; finished stages are skipped);
+5. the same-instance feature similarity of IDOL vs OOKD, the paper's Fig. 6
+   (``tools/analysis_tools/feature_similarity.py``).
 
 Outputs go to ``--out`` (default ``outputs/demo``).
 """
@@ -29,6 +35,14 @@ def parse_args(argv=None):
     parser.add_argument('--data', default='data/synthvis')
     parser.add_argument('--out', default='outputs/demo')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/ookd_pipeline/synthvis',
+        help='work dir of the three stages')
+    parser.add_argument(
+        '--skip-training',
+        action='store_true',
+        help='only the data steps (1-3)')
     parser.add_argument(
         '--regenerate',
         action='store_true',
@@ -75,7 +89,7 @@ def main(argv=None):
         f'{split}_dataloader.dataset.data_root={data}/'
         for split in ('train', 'val')
     ]
-    steps = Steps(total=4)
+    steps = Steps(total=4 if args.skip_training else 6)
     start = time.time()
 
     if args.regenerate or not osp.exists(osp.join(ROOT, train_ann)):
@@ -102,6 +116,29 @@ def main(argv=None):
         osp.join(out, 'synthvis_val_long.png'), '--num-videos', '4',
         '--num-frames', '8', '--cfg-options'
     ] + data_opts)
+
+    if not args.skip_training:
+        # The configs read data/synthvis; another --data is passed to the
+        # dataset of every stage (OOKD's is wrapped by ClipMixDataset).
+        stage_opts = [] if data == 'data/synthvis' else [
+            '--cfg-options', f'val_dataloader.dataset.data_root={data}/',
+            f'train_dataloader.dataset.dataset.data_root={data}/'
+        ]
+        steps.run('the three OOKD stages and their evaluation', [
+            py, 'tools/ookd_pipeline.py', 'synthvis', '--eval-teacher',
+            '--work-dir', args.work_dir
+        ] + stage_opts)
+        wd = args.work_dir
+        steps.run('same-instance feature similarity, IDOL vs OOKD', [
+            py, 'tools/analysis_tools/feature_similarity.py', '--configs',
+            'configs/idol/idol_r18-w32_1xb4-2k_synthvis.py',
+            'configs/idol/idol_r18-w32_1xb4-2k_synthvis.py', '--checkpoints',
+            osp.join(wd, 'idol', 'iter_2000.pth'),
+            osp.join(wd, 'ookd', 'iter_2000.pth'), '--labels', 'IDOL', 'OOKD',
+            '--out',
+            osp.join(out, 'feature_similarity.png'), '--cfg-options',
+            f'val_dataloader.dataset.data_root={data}/'
+        ])
 
     print('\n' + '=' * 60)
     print(f'mmookd demo finished in {time.time() - start:.1f} s')

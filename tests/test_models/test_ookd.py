@@ -525,8 +525,10 @@ def test_every_ookd_config_loads():
         assert osp.isfile(osp.join(REPO, model.teacher.cfg_path)), path
         cfgs[osp.basename(path)[:-3]] = cfg
     synth = cfgs['ookd_r18-w32_1xb4-2k_synthvis']
-    assert synth.model.student_checkpoint == \
-        'work_dirs/idol_synthvis/iter_2000.pth'
+    # SynthVIS: the student starts like stage 1 (equal training budget)
+    assert synth.model.student_checkpoint is None
+    assert synth.model.teacher_checkpoint == (
+        'work_dirs/ookd-teacher_r18-w32_1xb4-500_synthvis/iter_500.pth')
     assert resolve_teacher_cfg(synth.model.teacher)['type'] == \
         'OfflineTeacher'
     assert synth.model.assigner.match == 'argmin'

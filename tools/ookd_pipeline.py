@@ -135,7 +135,12 @@ def stage_options(stage: str, configs: Dict[str, str], ckpts: Dict[str, str],
     if stage == 'teacher':
         return [f'model.base_checkpoint={ckpts["idol"]}']
     if stage == 'ookd':
-        options = [f'model.teacher_checkpoint={ckpts["teacher"]}']
+        # the teacher is built from its own config: point it at the
+        # stage-1 IDOL too (its checkpoint records that file's hash)
+        options = [
+            f'model.teacher_checkpoint={ckpts["teacher"]}',
+            f'model.teacher.base_checkpoint={ckpts["idol"]}'
+        ]
         model = _model_cfg(configs['ookd'])
         # a config that initialises its student from a checkpoint gets the
         # stage-1 one; one that starts like stage 1 keeps doing so
@@ -161,7 +166,8 @@ def build_teacher_cache(configs: Dict[str, str], ckpts: Dict[str, str],
         return
     run([
         sys.executable, 'tools/ookd/cache_teacher.py', configs['ookd'],
-        '--out', cache, '--teacher-checkpoint', ckpts['teacher']
+        '--out', cache, '--teacher-checkpoint', ckpts['teacher'],
+        '--cfg-options', f'model.teacher.base_checkpoint={ckpts["idol"]}'
     ], 'teacher cache')
 
 

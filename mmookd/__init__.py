@@ -8,7 +8,7 @@ registries, so configs use ``default_scope='mmdet'`` and
 """
 # isort: off
 from .utils import compat  # noqa: F401  (applies the shims first)
-from . import datasets, evaluation, models  # noqa: F401
+from . import datasets, engine, evaluation, models  # noqa: F401
 from .version import __version__, version_info
 # isort: on
 

@@ -10,6 +10,8 @@ import argparse
 import os
 import os.path as osp
 
+import torch
+import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
@@ -95,11 +97,37 @@ def build_cfg(args) -> Config:
     return cfg
 
 
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Distributed training without CUDA: gloo, and DDP without devices.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` (which raises on
+    a CPU-only torch) and the configs ask for nccl; mmengine's default DDP
+    wrapper passes ``device_ids=[LOCAL_RANK]``, which DDP refuses for a CPU
+    module. Start the gloo process group here (the Runner then skips its
+    own) and give DDP ``device_ids=None``.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.get('env_cfg', dict())
+    cfg.env_cfg = dict(
+        env_cfg, dist_cfg=dict(env_cfg.get('dist_cfg', dict()),
+                               backend='gloo'))
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
 def main():
     args = parse_args()
     for path in args.trust_checkpoint:
         trust_checkpoint(path)
     cfg = build_cfg(args)
+    setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

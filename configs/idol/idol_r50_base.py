@@ -190,3 +190,6 @@ visualizer = dict(
 
 # base batch: 8 GPUs x 4 clips
 auto_scale_lr = dict(enable=False, base_batch_size=32)
+
+# `--resume` continues the torch random stream (dropout, random negatives)
+custom_hooks = [dict(type='RNGStateHook')]

@@ -189,3 +189,17 @@ def test_assigner_candidate_topk_override_and_empty_gt():
     assert result.get_extra_property('matched_query_inds').numel() == 0
     with pytest.raises(KeyError, match='img_shape'):
         assigner.assign(preds, gt, dict())
+
+
+def test_non_finite_costs_terminate_and_every_gt_gets_a_query():
+    # GT 1's only finite candidate is query 0, whose whole-row argmin is
+    # GT 0; its other candidates cost inf / NaN (saturated focal costs).
+    # The loop used to hand query 0 back and forth forever.
+    inf, nan = float('inf'), float('nan')
+    for bad in (inf, nan):
+        cost = torch.tensor([[0.0, 1.0], [5.0, bad], [6.0, bad]])
+        ious = torch.zeros(3, 2)
+        assigned_gt, matched = dynamic_k_matching(cost, ious)
+        assert matched.tolist()[0] == 0
+        assert matched[1] in (1, 2)
+        assert assigned_gt[0] == 0 and assigned_gt[matched[1]] == 1

@@ -141,6 +141,13 @@ def dynamic_k_matching(
     """
     num_queries, num_gts = cost.shape
     matching = torch.zeros_like(cost, dtype=torch.bool)
+    # Saturated probabilities or degenerate boxes can make a cost inf or
+    # NaN. Such a query is worse than any real candidate (costs stay below
+    # the 10000 outside-penalty + a few) but still better than a query
+    # already taken (+unmatched_penalty), so an empty GT can fall back to it
+    # instead of fighting forever over a taken one.
+    bad = unmatched_penalty / 2
+    cost = torch.nan_to_num(cost, nan=bad, posinf=bad, neginf=-bad)
     if num_gts == 0 or num_queries == 0:
         return (cost.new_full((num_queries, ), -1, dtype=torch.long),
                 cost.new_full((num_gts, ), -1, dtype=torch.long))
@@ -155,7 +162,12 @@ def dynamic_k_matching(
     _keep_lowest_cost_gt(matching, cost)
 
     penalized = cost.clone()
-    while not matching.any(0).all():
+    # Every round gives an empty GT a query; a round whose query goes back
+    # to another GT (its row's argmin) penalizes it further. num_queries
+    # rounds bound the loop even when costs tie or saturate.
+    for _ in range(num_queries):
+        if matching.any(0).all():
+            break
         taken = matching.any(1)
         if taken.all():
             break  # more GTs than queries: nothing left to give

@@ -17,6 +17,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.structures import InstanceData
 
 import mmookd.models.vis.idol  # noqa: F401
+from mmookd.testing import tiny_idol_cfg
 
 register_all_modules()
 
@@ -26,60 +27,7 @@ STEPS = 200
 def small_idol_cfg():
     """IDOL with a ResNet-18 (width 16) backbone, a 32-d transformer of one
     encoder and one decoder layer, 20 queries and 3 classes."""
-    dims = 32
-    attn = dict(embed_dims=dims, num_heads=4, num_points=2, dropout=0.0)
-    ffn = dict(embed_dims=dims, feedforward_channels=64, ffn_drop=0.0)
-    return dict(
-        type='IDOL',
-        data_preprocessor=dict(
-            type='TrackDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_mask=True,
-            pad_size_divisor=32),
-        detector=dict(
-            type='IDOLDeformableDETR',
-            num_queries=20,
-            with_box_refine=True,
-            backbone=dict(
-                type='ResNet',
-                depth=18,
-                base_channels=16,
-                out_indices=(1, 2, 3),
-                norm_cfg=dict(type='BN'),
-                norm_eval=False),
-            neck=dict(
-                type='ChannelMapper',
-                in_channels=[32, 64, 128],
-                kernel_size=1,
-                out_channels=dims,
-                act_cfg=None,
-                bias=True,
-                norm_cfg=dict(type='GN', num_groups=8),
-                num_outs=4),
-            encoder=dict(
-                num_layers=1, layer_cfg=dict(self_attn_cfg=attn, ffn_cfg=ffn)),
-            decoder=dict(
-                num_layers=1,
-                return_intermediate=True,
-                layer_cfg=dict(
-                    self_attn_cfg=dict(
-                        embed_dims=dims, num_heads=4, dropout=0.0),
-                    cross_attn_cfg=attn,
-                    ffn_cfg=ffn),
-                post_norm_cfg=None),
-            positional_encoding=dict(
-                num_feats=dims // 2, normalize=True, offset=-0.5),
-            bbox_head=dict(
-                type='IDOLHead',
-                num_classes=3,
-                embed_dims=dims,
-                embed_channels=dims,
-                mask_head=dict(type='IDOLDynamicMaskHead', in_channels=dims),
-                loss_cls=dict(
-                    type='FocalLoss', use_sigmoid=True, loss_weight=2.0)),
-            train_cfg=dict(assigner=dict(type='IDOLSimOTAAssigner'))))
+    return tiny_idol_cfg(enc_layers=1, dec_layers=1)
 
 
 def fixed_clip(size=64):

@@ -27,6 +27,7 @@ import mmookd.models.trackers.idol_tracker  # noqa: F401
 from mmookd.models.task_modules.video_hungarian_assigner import \
     VideoHungarianAssigner
 from mmookd.models.vis.offline_teacher import INVALID_LOGIT, OfflineTeacher
+from mmookd.testing import tiny_idol_cfg as _tiny_idol_cfg
 
 register_all_modules()
 
@@ -56,72 +57,15 @@ def _quiet_logger():
 
 def tiny_idol_cfg(num_layers=2, tracker=True):
     """An IDOL of ResNet-18 (width 8), 16-d transformer, 8 queries."""
-    attn = dict(
-        embed_dims=DIMS,
-        num_heads=4,
-        num_points=2,
-        dropout=0.0,
-        batch_first=True)
-    ffn = dict(embed_dims=DIMS, feedforward_channels=32, ffn_drop=0.0)
-    return dict(
-        type='IDOL',
-        data_preprocessor=dict(
-            type='TrackDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_mask=True,
-            pad_size_divisor=32),
-        detector=dict(
-            type='IDOLDeformableDETR',
-            num_queries=NUM_QUERIES,
-            with_box_refine=True,
-            as_two_stage=False,
-            backbone=dict(
-                type='ResNet',
-                depth=18,
-                base_channels=8,
-                out_indices=(1, 2, 3),
-                norm_cfg=dict(type='BN'),
-                norm_eval=False),
-            neck=dict(
-                type='ChannelMapper',
-                in_channels=[16, 32, 64],
-                kernel_size=1,
-                out_channels=DIMS,
-                act_cfg=None,
-                bias=True,
-                norm_cfg=dict(type='GN', num_groups=4),
-                num_outs=4),
-            encoder=dict(
-                num_layers=1, layer_cfg=dict(self_attn_cfg=attn, ffn_cfg=ffn)),
-            decoder=dict(
-                num_layers=num_layers,
-                return_intermediate=True,
-                layer_cfg=dict(
-                    self_attn_cfg=dict(
-                        embed_dims=DIMS,
-                        num_heads=4,
-                        dropout=0.0,
-                        batch_first=True),
-                    cross_attn_cfg=attn,
-                    ffn_cfg=ffn),
-                post_norm_cfg=None),
-            positional_encoding=dict(
-                num_feats=DIMS // 2, normalize=True, offset=-0.5),
-            bbox_head=dict(
-                type='IDOLHead',
-                num_classes=NUM_CLASSES,
-                embed_dims=DIMS,
-                embed_channels=DIMS,
-                mask_head=dict(type='IDOLDynamicMaskHead', in_channels=DIMS),
-                loss_cls=dict(
-                    type='FocalLoss', use_sigmoid=True, loss_weight=2.0),
-                loss_bbox=dict(type='L1Loss', loss_weight=5.0),
-                loss_iou=dict(type='GIoULoss', loss_weight=2.0)),
-            train_cfg=dict(assigner=dict(type='IDOLSimOTAAssigner')),
-            test_cfg=dict(max_per_img=5)),
-        tracker=dict(type='IDOLTracker') if tracker else None)
+    return _tiny_idol_cfg(
+        dims=DIMS,
+        base_channels=8,
+        num_queries=NUM_QUERIES,
+        num_classes=NUM_CLASSES,
+        enc_layers=1,
+        dec_layers=num_layers,
+        tracker=dict(type='IDOLTracker') if tracker else None,
+        test_cfg=dict(max_per_img=5))
 
 
 def teacher_cfg(mode='attention', num_video_queries=5, **kwargs):

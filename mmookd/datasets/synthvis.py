@@ -90,7 +90,7 @@ class SynthVISConfig:
     Args:
         frame_size (tuple[int, int]): Frame ``(height, width)``.
             Defaults to (128, 128).
-        num_train_videos (int): Videos in the train split. Defaults to 100.
+        num_train_videos (int): Videos in the train split. Defaults to 300.
         train_length (tuple[int, int]): Frames per train video.
             Defaults to (12, 16).
         num_val_short_videos (int): Videos in the short validation split.
@@ -144,8 +144,17 @@ class SynthVISConfig:
             steps. Defaults to (30.0, 90.0).
         rotation_speed (float): Largest rotation speed in degrees per step.
             Defaults to 5.0.
+        class_hue_jitter (float, optional): Objects of class ``k`` of
+            ``K`` get a hue drawn within this distance (a fraction of the
+            hue circle) of the class hue ``k / K``: like real categories,
+            each class has a typical colour besides its shape, so that a
+            small model trained from scratch on a CPU learns the classes
+            (shape alone is learnt far too slowly at this frame size).
+            Look-alikes share a class and a colour either way. ``None``:
+            hues uniform over the circle, shape is the only class cue.
+            Defaults to 0.03.
         hue_drift (float): Largest hue drift in degrees per step.
-            Defaults to 0.6.
+            Defaults to 0.3.
         brightness_drift (float): Amplitude of the relative oscillation of
             an object's brightness. Defaults to 0.15.
         cue_contrast (float): Darkening of the identity stripes (0: no
@@ -168,7 +177,7 @@ class SynthVISConfig:
     """
 
     frame_size: Tuple[int, int] = (128, 128)
-    num_train_videos: int = 100
+    num_train_videos: int = 300
     train_length: Tuple[int, int] = (12, 16)
     num_val_short_videos: int = 24
     val_short_length: Tuple[int, int] = (12, 16)
@@ -189,7 +198,8 @@ class SynthVISConfig:
     scale_drift: float = 0.2
     scale_period: Tuple[float, float] = (30.0, 90.0)
     rotation_speed: float = 5.0
-    hue_drift: float = 0.6
+    class_hue_jitter: Optional[float] = 0.03
+    hue_drift: float = 0.3
     brightness_drift: float = 0.15
     cue_contrast: float = 0.3
     mark_radius: float = 0.22
@@ -262,6 +272,9 @@ class SynthVISConfig:
                      'min_visible_pixels'):
             if getattr(self, name) < 0:
                 fail(name, 'expected a value >= 0')
+        if self.class_hue_jitter is not None and not (
+                0 <= self.class_hue_jitter <= 0.5):
+            fail('class_hue_jitter', 'expected None or a value in [0, 0.5]')
         if not is_int(self.jpeg_quality) or not 1 <= self.jpeg_quality <= 100:
             fail('jpeg_quality', 'expected an integer in [1, 100]')
 
@@ -611,20 +624,28 @@ class _Motion:
 
 
 def _object_color(rng: np.random.Generator, background_mean: np.ndarray,
-                  cfg: SynthVISConfig) -> Tuple[float, float, float]:
+                  cfg: SynthVISConfig,
+                  label: int) -> Tuple[float, float, float]:
     """An HSV colour at least ``min_object_contrast`` from the background.
 
     Args:
         rng (np.random.Generator): Random stream of the video.
         background_mean (np.ndarray): (3,) mean background RGB in [0, 1].
         cfg (SynthVISConfig): Parameters.
+        label (int): 0-based class: the hue lies within
+            ``cfg.class_hue_jitter`` of the class hue (any hue when None).
 
     Returns:
         tuple[float, float, float]: Hue, saturation, value in [0, 1].
     """
     best, best_dist = None, -1.0
     for _ in range(20):
-        hsv = (rng.random(), rng.uniform(0.45, 0.9), rng.uniform(0.55, 0.95))
+        if cfg.class_hue_jitter is None:
+            hue = rng.random()
+        else:
+            hue = (label / len(SYNTHVIS_CLASSES) + rng.uniform(
+                -cfg.class_hue_jitter, cfg.class_hue_jitter)) % 1.0
+        hsv = (hue, rng.uniform(0.45, 0.9), rng.uniform(0.55, 0.95))
         dist = float(np.linalg.norm(_hsv(*hsv) - background_mean))
         if dist >= cfg.min_object_contrast:
             return hsv
@@ -652,7 +673,8 @@ def _make_objects(items: List[tuple], cfg: SynthVISConfig, steps: int,
     height, width = cfg.frame_size
     t = np.arange(steps, dtype=np.float64)
     group_members = [i for i, (_, g) in enumerate(items) if g == 0]
-    hue, sat, val = _object_color(rng, background_mean, cfg)
+    group_label = items[group_members[0]][0] if group_members else 0
+    hue, sat, val = _object_color(rng, background_mean, cfg, group_label)
     group_look = dict(
         hue=hue,
         sat=sat,
@@ -674,7 +696,7 @@ def _make_objects(items: List[tuple], cfg: SynthVISConfig, steps: int,
             spread = rank / len(group_members)
             stripe_angle = group_look['stripe'] + np.pi * spread
         else:
-            hue, sat, val = _object_color(rng, background_mean, cfg)
+            hue, sat, val = _object_color(rng, background_mean, cfg, label)
             radius0 = rng.uniform(*cfg.radius_range)
             stripe_angle = rng.uniform(0, np.pi)
         frequency = rng.uniform(1.2, 2.2)

@@ -368,6 +368,32 @@ def test_shapes_and_identity_cues_differ():
     assert np.abs(rgb[1:] - rgb[0]).max() < 0.25
 
 
+def test_class_hues_cluster_by_class():
+    # each class has a typical hue (within class_hue_jitter of k / K), so
+    # colour is a class cue; with None, hues spread over the whole circle
+    from mmookd.datasets import synthvis
+    num_classes = len(synthvis.SYNTHVIS_CLASSES)
+    rng = np.random.default_rng(0)
+    background = np.full(3, 0.5)
+    jitter = 0.03
+    cfg = SynthVISConfig(class_hue_jitter=jitter)
+    for label in range(num_classes):
+        hues = np.array([
+            synthvis._object_color(rng, background, cfg, label)[0]
+            for _ in range(50)
+        ])
+        offset = (hues - label / num_classes + 0.5) % 1.0 - 0.5
+        assert np.abs(offset).max() <= jitter + 1e-9, label
+    free = SynthVISConfig(class_hue_jitter=None)
+    hues = np.array([
+        synthvis._object_color(rng, background, free, 0)[0]
+        for _ in range(200)
+    ])
+    assert np.abs((hues + 0.5) % 1.0 - 0.5).max() > 0.3
+    with pytest.raises(ValueError, match='class_hue_jitter'):
+        SynthVISConfig(class_hue_jitter=0.7)
+
+
 def test_config_errors_name_the_field():
     with pytest.raises(ValueError, match='class_shares'):
         SynthVISConfig(class_shares=(1.0, 2.0))

@@ -47,8 +47,12 @@ val_dataloader = dict(num_workers=1)
 test_dataloader = val_dataloader
 
 # A small model from scratch: a larger lr and a looser gradient clip than
-# the official fine-tuning from COCO weights.
-optim_wrapper = dict(optimizer=dict(lr=4e-4), clip_grad=dict(max_norm=0.1))
+# the official fine-tuning from COCO weights, and the backbone at the full
+# lr (the official x0.1 is for a pretrained backbone).
+optim_wrapper = dict(
+    optimizer=dict(lr=4e-4),
+    clip_grad=dict(max_norm=0.1),
+    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
 max_iters = 2000
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)

@@ -106,6 +106,21 @@ def final_checkpoint(config: str, work_dir: str) -> str:
     return osp.join(work_dir, f'iter_{max_iters}.pth')
 
 
+def skip_train_val_options(config: str) -> List[str]:
+    """Overrides that switch off a training's own final validation.
+
+    The pipeline tests every stage itself (``evaluate``), so the Runner's
+    validation at the end of training would evaluate the same checkpoint a
+    second time. ``val_begin`` past the last iteration (or epoch) skips it.
+    """
+    from mmengine.config import Config
+    train_cfg = Config.fromfile(config).train_cfg
+    last = train_cfg.get('max_iters', train_cfg.get('max_epochs'))
+    if last is None:
+        return []
+    return [f'train_cfg.val_begin={int(last) + 1}']
+
+
 def run(cmd: List[str], title: str) -> None:
     print(f'    $ {" ".join(cmd)}', flush=True)
     start = time.time()
@@ -237,8 +252,9 @@ def main(argv=None) -> Optional[dict]:
                              f'stage {stage} is not in --stages')
         if stage == 'ookd':
             build_teacher_cache(configs, ckpts, work_dirs)
-        options = stage_options(stage, configs, ckpts,
-                                work_dirs) + args.cfg_options
+        options = (
+            stage_options(stage, configs, ckpts, work_dirs) +
+            skip_train_val_options(configs[stage]) + args.cfg_options)
         cmd = [
             sys.executable, 'tools/train.py', configs[stage], '--work-dir',
             work_dirs[stage]

@@ -25,7 +25,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -95,15 +95,21 @@ def resolve_configs(target: str) -> Dict[str, str]:
     return configs
 
 
+def schedule_end(config: str) -> Tuple[str, Optional[int]]:
+    """``('iter', max_iters)`` or ``('epoch', max_epochs)`` of ``config``'s
+    ``train_cfg`` (``max_epochs`` may be None)."""
+    from mmengine.config import Config
+    train_cfg = Config.fromfile(config).train_cfg
+    max_iters = train_cfg.get('max_iters')
+    if max_iters is None:
+        return 'epoch', train_cfg.get('max_epochs')
+    return 'iter', max_iters
+
+
 def final_checkpoint(config: str, work_dir: str) -> str:
     """Path of the checkpoint a finished training of ``config`` leaves."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
-    max_iters = cfg.train_cfg.get('max_iters')
-    if max_iters is None:
-        max_epochs = cfg.train_cfg.get('max_epochs')
-        return osp.join(work_dir, f'epoch_{max_epochs}.pth')
-    return osp.join(work_dir, f'iter_{max_iters}.pth')
+    unit, last = schedule_end(config)
+    return osp.join(work_dir, f'{unit}_{last}.pth')
 
 
 def skip_train_val_options(config: str) -> List[str]:
@@ -113,9 +119,7 @@ def skip_train_val_options(config: str) -> List[str]:
     validation at the end of training would evaluate the same checkpoint a
     second time. ``val_begin`` past the last iteration (or epoch) skips it.
     """
-    from mmengine.config import Config
-    train_cfg = Config.fromfile(config).train_cfg
-    last = train_cfg.get('max_iters', train_cfg.get('max_epochs'))
+    _, last = schedule_end(config)
     if last is None:
         return []
     return [f'train_cfg.val_begin={int(last) + 1}']

@@ -17,10 +17,10 @@ temporal window of the encoder (6 frames), ``L`` decoder layers (3).
 Attention mode::
 
     frame queries (B, T, Nf, C)
+      -> input_proj_dec (Linear C -> C), as VITA, before the encoder
       -> object encoder: 6 x [window self-attention + FFN], post-norm,
          over the W*Nf tokens of each window of W frames; at inference the
          odd layers use windows shifted by ceil(W / 2) frames
-      -> input_proj_dec (Linear C -> C)
       -> object decoder: 3 x [cross-attention (Nv video queries -> all
          T*Nf tokens, key position fq_pos[n]) -> self-attention -> FFN]
       -> decoder_norm on every layer's output
@@ -281,7 +281,7 @@ class VideoQueryAggregator(BaseModule):
     The object decoder has ``num_dec_layers`` layers in which
     ``num_video_queries`` learnable queries (content ``query_feat``,
     position ``query_embed``) cross-attend to every encoded token of the
-    video (after ``input_proj_dec``; key position ``fq_pos[n]`` for frame
+    video (key position ``fq_pos[n]`` for frame
     query slot ``n``, the same in every frame, no temporal embedding), then
     self-attend, then pass an FFN. The shared ``decoder_norm`` is applied
     to every layer's output (the un-normalised output feeds the next
@@ -324,8 +324,9 @@ class VideoQueryAggregator(BaseModule):
         window_size (int): Frames per encoder window ``W``. Defaults to 6.
         shift_at_inference (bool): Shifted windows in the odd encoder layers
             at inference. Defaults to True.
-        input_proj (bool): A Linear(C, C) (``input_proj_dec``) between the
-            encoder and the decoder. Defaults to True.
+        input_proj (bool): A Linear(C, C) (``input_proj_dec``) on the frame
+            queries before the object encoder (VITA's place for it).
+            Defaults to True.
         max_windows_per_chunk (int): Encoder windows (over the batch) run
             at once. Defaults to 4 (with Nf = 300 and W = 6 a window has
             1800 tokens, i.e. 8 x 1800^2 attention scores).
@@ -460,7 +461,7 @@ class VideoQueryAggregator(BaseModule):
             if return_frame_tokens:
                 results['frame_tokens'] = frame_queries
             return results
-        tokens = self.encode(frame_queries, frame_mask)
+        tokens = self.encode(self.input_proj_dec(frame_queries), frame_mask)
         queries = self.decode(tokens, frame_mask)
         valid = queries.new_ones(queries.shape[1:3], dtype=torch.bool)
         results = dict(offline_queries=queries, valid=valid)
@@ -545,7 +546,7 @@ class VideoQueryAggregator(BaseModule):
         """Object encoder.
 
         Args:
-            frame_queries (Tensor): (B, T, Nf, C).
+            frame_queries (Tensor): (B, T, Nf, C), after ``input_proj_dec``.
             frame_mask (Tensor): (B, T) bool.
 
         Returns:
@@ -580,7 +581,7 @@ class VideoQueryAggregator(BaseModule):
             Tensor: ``decoder_norm``'d output of every layer, (L, B, Nv, C).
         """
         bsz = tokens.shape[0]
-        memory = self.input_proj_dec(tokens)
+        memory = tokens
         query = self.query_feat.weight[None].expand(bsz, -1, -1)
         query_pos = self.query_embed.weight[None].expand(bsz, -1, -1)
         outputs = []

@@ -1,4 +1,5 @@
 # Copyright (c) mmookd authors. All rights reserved.
 from .hooks import RNGStateHook
+from .optimizers import TrainableOptimWrapperConstructor
 
-__all__ = ['RNGStateHook']
+__all__ = ['RNGStateHook', 'TrainableOptimWrapperConstructor']

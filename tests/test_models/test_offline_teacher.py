@@ -269,7 +269,8 @@ def test_training_step_changes_only_the_aggregator():
     data = preprocess(model, [make_clip(), make_clip(present7=(2, 3))])
     losses = model(**data, mode='loss')
     names = ['loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice']
-    assert set(losses) == set(names) | {f'd0.{n}' for n in names}
+    assert set(losses) == set(names) | {f'd0.{n}'
+                                        for n in names} | {'loss_sim'}
     assert all(torch.isfinite(v) and v > 0 for v in losses.values())
     optim.update_params(sum(losses.values()))
     for key, value in model.base.state_dict().items():
@@ -415,12 +416,12 @@ def test_heads_on_a_frame_query_reproduce_idol(num_layers):
     queries = state['queries'][:, t]  # (1, Nf, C) as video queries
     refs = state['references'][:, t:t + 1]  # (1, 1, Nf, R)
     assert refs.size(-1) == (4 if num_layers == 2 else 2)
-    boxes = model.offline_bboxes(queries, refs)[0, 0]
+    boxes = model.video_head.bboxes(queries, refs)[0, 0]
     assert torch.allclose(boxes, idol['bboxes'][0], atol=1e-5)
     params = model.head.controller(queries[0])
-    masks = model._decode_frame_masks(params, refs[0, 0], state['img_wh'][0,
-                                                                          t],
-                                      state['mask_feats'][0, t])
+    masks = model.video_head.frame_masks(params, refs[0, 0],
+                                         state['img_wh'][0, t],
+                                         state['mask_feats'][0, t])
     expect = model.base.decode_masks(idol['mask_params'][0],
                                      idol['references'][0],
                                      idol['mask_feats'][0])
@@ -437,13 +438,14 @@ def test_reference_attention_on_a_hand_built_state():
     video = torch.zeros(1, 2, DIMS)
     video[0, 0, 3] = 20.0  # matches frame query 3 only
     video[0, 1, 1] = video[0, 1, 6] = 0.0  # uniform over all queries
-    out = model.offline_references(video, state)
+    out = model.video_head.references(video, state)
     assert out.shape == (1, 2, 2, 4)
     assert torch.allclose(out[0, :, 0], refs[0, :, 3], atol=1e-6)
     assert torch.allclose(out[0, :, 1], refs[0].mean(1), atol=1e-6)
     # the scaled version: temperature sqrt(C) by default
     default = build_teacher()
-    assert default.reference_temperature == pytest.approx(DIMS**0.5)
+    assert default.video_head.reference_temperature == pytest.approx(
+        DIMS**0.5)
 
 
 def test_short_clips_use_plain_windows_at_inference():

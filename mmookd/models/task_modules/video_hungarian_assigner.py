@@ -18,8 +18,12 @@ Cost of query ``v`` and track ``g`` that is present in the frames
                                  + C_mask(v, g, t) + C_dice(v, g, t) )
 
 with ``red`` the mean over ``P_g`` (``frame_reduction='mean'``, default)
-or the sum (``'sum'``). Frames where the track is absent add nothing (its
-box and mask there are not defined). The terms are mmdet's match costs,
+or the sum (``'sum'``). Frames where the track is absent add no box cost
+(its box there is not defined). The mask terms follow ``mask_frames``:
+``'all'`` (default, VITA's video-level cost) takes them over *every* frame
+of the clip, with the all-zero mask as the target where the track is
+absent, and reduces them over all ``T`` frames; ``'present'`` takes them
+over ``P_g`` only, like the box terms. The terms are mmdet's match costs,
 weighted like IDOL's losses: focal class cost (2.0), L1 on normalized
 cxcywh (5.0), -GIoU (2.0), per-pixel focal mask cost (2.0) and dice (5.0).
 
@@ -50,6 +54,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 _REDUCTIONS = ('mean', 'sum')
+_MASK_FRAMES = ('all', 'present')
 
 
 @TASK_UTILS.register_module()
@@ -74,6 +79,10 @@ class VideoHungarianAssigner:
             the balance between the class term and the per-frame terms
             whatever the number of frames; ``'sum'`` weighs a track by its
             number of frames. Defaults to ``'mean'``.
+        mask_frames (str): Frames the mask costs are taken over: ``'all'``
+            (every frame, all-zero target where the track is absent, as
+            VITA) or ``'present'`` (only where the track is). Defaults to
+            ``'all'``.
 
     Any cost may be None to leave it out; the mask costs are only computed
     when mask logits are given.
@@ -90,7 +99,12 @@ class VideoHungarianAssigner:
                      type='FocalLossCost', weight=2.0, binary_input=True),
                  dice_cost: Optional[dict] = dict(
                      type='DiceCost', weight=5.0, pred_act=True, eps=1.0),
-                 frame_reduction: str = 'mean') -> None:
+                 frame_reduction: str = 'mean',
+                 mask_frames: str = 'all') -> None:
+        if mask_frames not in _MASK_FRAMES:
+            raise ValueError('VideoHungarianAssigner: mask_frames must be '
+                             f'one of {_MASK_FRAMES}, got {mask_frames!r}')
+        self.mask_frames = mask_frames
         if frame_reduction not in _REDUCTIONS:
             raise ValueError('VideoHungarianAssigner: frame_reduction must '
                              f'be one of {_REDUCTIONS}, got '
@@ -178,28 +192,34 @@ class VideoHungarianAssigner:
         cost = bboxes.new_zeros((num_queries, num_gts), dtype=torch.float)
         if num_gts == 0 or num_queries == 0:
             return cost
-        frame_cost = torch.zeros_like(cost)
+        box_cost = torch.zeros_like(cost)
+        mask_cost = torch.zeros_like(cost)
+        all_cols = torch.arange(num_gts, device=present.device)
         for t in range(num_frames):
             cols = present[t].nonzero().flatten()
-            if cols.numel() == 0:
-                continue
-            pred = InstanceData(bboxes=bboxes[t].detach().float())
-            gt = InstanceData(bboxes=gt_bboxes[t, cols].float())
-            if mask_logits is not None:
-                pred.masks = mask_logits[t].detach().float()
-                gt.masks = gt_masks[t, cols].float()
             meta = dict(img_shape=tuple(img_metas[t]['img_shape'][:2]))
-            step = cost.new_zeros((num_queries, cols.numel()))
-            for term in (self.bbox_cost, self.iou_cost):
-                if term is not None:
-                    step = step + term(pred, gt, meta)
-            if mask_logits is not None:
-                for term in (self.mask_cost, self.dice_cost):
+            if cols.numel():
+                pred = InstanceData(bboxes=bboxes[t].detach().float())
+                gt = InstanceData(bboxes=gt_bboxes[t, cols].float())
+                for term in (self.bbox_cost, self.iou_cost):
                     if term is not None:
-                        step = step + term(pred, gt, meta)
-            frame_cost[:, cols] += step
+                        box_cost[:, cols] += term(pred, gt, meta)
+            if mask_logits is None:
+                continue
+            mcols = all_cols if self.mask_frames == 'all' else cols
+            if mcols.numel() == 0:
+                continue
+            pred = InstanceData(masks=mask_logits[t].detach().float())
+            gt = InstanceData(masks=gt_masks[t, mcols].float())
+            for term in (self.mask_cost, self.dice_cost):
+                if term is not None:
+                    mask_cost[:, mcols] += term(pred, gt, meta)
         if self.frame_reduction == 'mean':
-            frame_cost = frame_cost / present.sum(0).clamp(min=1).to(cost)
+            num_present = present.sum(0).clamp(min=1).to(cost)
+            box_cost = box_cost / num_present
+            mask_cost = mask_cost / (
+                num_frames if self.mask_frames == 'all' else num_present)
+        frame_cost = box_cost + mask_cost
         cost = cost + frame_cost
         if self.cls_cost is not None:
             cost = cost + self.cls_cost(

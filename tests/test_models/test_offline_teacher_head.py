@@ -1,0 +1,211 @@
+# Copyright (c) mmookd authors. All rights reserved.
+"""The teacher's VITA-style criterion (absent frames, video-level cost over
+all frames, similarity loss), its mask boxes and the teacher side of QFA,
+on hand-built cases."""
+import math
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmengine.optim import build_optim_wrapper
+from mmengine.structures import InstanceData
+
+from mmookd.models.dense_heads.offline_teacher_head import mask_boxes
+from mmookd.models.losses import VideoSimilarityLoss
+from mmookd.models.task_modules import (QFAAssigner, VideoHungarianAssigner,
+                                        teacher_frame_picks)
+from .test_offline_teacher import build_teacher, make_clip, preprocess
+
+
+# ----------------------------------------------------------------------
+# similarity loss
+# ----------------------------------------------------------------------
+def test_similarity_loss_worked_example():
+    loss = VideoSimilarityLoss(loss_weight=1.0)
+    embeds = torch.tensor([[1., 0.], [1., 0.], [0., 1.]])
+    value = loss(embeds, torch.tensor([7, 7, 9]))
+    expect = (5 * math.log(1 + math.exp(-1)) + 4 * math.log(2)) / 9
+    assert float(value) == pytest.approx(expect, rel=1e-6)
+    # pairs of different clips are left out: two one-element clips leave
+    # only the diagonals, BCE(1, 1) twice
+    two = loss(embeds[:2], torch.tensor([7, 7]), torch.tensor([0, 1]))
+    assert float(two) == pytest.approx(math.log(1 + math.exp(-1)))
+    assert float(loss(embeds[:0], torch.tensor([], dtype=torch.long))) == 0
+    # VITA's weight by default
+    assert VideoSimilarityLoss().loss_weight == 0.5
+
+
+def test_similarity_loss_prefers_separated_instances():
+    loss = VideoSimilarityLoss(loss_weight=1.0)
+    ids = torch.tensor([1, 1, 2, 2])
+    apart = torch.tensor([[3., 0.], [3., 0.], [0., 3.], [0., 3.]])
+    mixed = torch.tensor([[3., 0.], [0., 3.], [3., 0.], [0., 3.]])
+    assert float(loss(apart, ids)) < float(loss(mixed, ids))
+
+
+# ----------------------------------------------------------------------
+# video-level matching over all frames
+# ----------------------------------------------------------------------
+def test_mask_cost_over_all_frames_punishes_masks_where_the_track_is_absent():
+    """Track g is in frame 0 only. Query 0 paints it in both frames, query 1
+    only in frame 0: over present frames they tie (query 0 wins the tie by
+    index), over all frames (VITA) query 1 wins."""
+    gt = torch.zeros(2, 1, 4, 4)
+    gt[0, 0, :2, :2] = 1
+    big = 20.0
+    logits = torch.full((2, 2, 4, 4), -big)
+    logits[0, :, :2, :2] = big
+    logits[1, 0, :2, :2] = big  # query 0 also in the absent frame
+    present = torch.tensor([[True], [False]])
+    boxes = torch.zeros(2, 2, 4)
+    gt_boxes = torch.zeros(2, 1, 4)
+    metas = [dict(img_shape=(4, 4))] * 2
+    kwargs = dict(cls_cost=None, bbox_cost=None, iou_cost=None)
+    all_frames = VideoHungarianAssigner(mask_frames='all', **kwargs)
+    cost = all_frames.compute_cost(
+        torch.zeros(2, 3), boxes, torch.tensor([0]), gt_boxes, present, metas,
+        logits, gt)
+    assert cost[1, 0] < cost[0, 0] - 1.0
+    assert all_frames.match(cost)[0].tolist() == [1]
+    present_only = VideoHungarianAssigner(mask_frames='present', **kwargs)
+    cost = present_only.compute_cost(
+        torch.zeros(2, 3), boxes, torch.tensor([0]), gt_boxes, present, metas,
+        logits, gt)
+    assert cost[0, 0] == pytest.approx(float(cost[1, 0]), abs=1e-6)
+    with pytest.raises(ValueError, match='mask_frames'):
+        VideoHungarianAssigner(mask_frames='some')
+
+
+# ----------------------------------------------------------------------
+# absent-frame supervision and the similarity loss in the teacher
+# ----------------------------------------------------------------------
+class _Recorder(torch.nn.Module):
+    """Wraps a loss module and records its targets and avg_factor."""
+
+    def __init__(self, loss):
+        super().__init__()
+        self.loss, self.calls = loss, []
+
+    def forward(self, pred, target, avg_factor=None, **kwargs):
+        self.calls.append((target.detach().clone(), avg_factor))
+        return self.loss(pred, target, avg_factor=avg_factor, **kwargs)
+
+
+@pytest.mark.parametrize('absent_frames', [True, False])
+def test_every_frame_of_a_matched_track_is_supervised(absent_frames):
+    """Track 7 is in frames 0 and 1 of 4: with absent_frames its masks are
+    supervised in all 4 frames (all-zero targets in frames 2 and 3), its
+    boxes in 2; without, masks and boxes only where present."""
+    model = build_teacher(video_head=dict(absent_frames=absent_frames))
+    head = model.video_head
+    dice = head.loss_dice = _Recorder(head.loss_dice)
+    l1 = head.loss_bbox = _Recorder(head.loss_bbox)
+    data = preprocess(model, [make_clip(present7=(0, 1))])
+    model.loss(**data)
+    targets, avg = dice.calls[-1]  # the last decoder layer
+    box_targets, box_avg = l1.calls[-1]
+    # track 5 in 4 frames + track 7 in 2 frames = 6 boxes
+    assert box_avg == 6 and box_targets.size(0) == 6
+    if absent_frames:
+        assert avg == 8 and targets.size(0) == 8
+        empty = (targets.flatten(1).sum(1) == 0).sum()
+        assert int(empty) == 2  # track 7 in frames 2 and 3
+    else:
+        assert avg == 6 and (targets.flatten(1).sum(1) > 0).all()
+
+
+@pytest.mark.parametrize('space', ['distilled', 'vita'])
+def test_similarity_loss_trains_the_aggregator(space):
+    model = build_teacher(video_head=dict(sim_space=space))
+    model.train()
+    data = preprocess(model, [make_clip(), make_clip(present7=(2, 3))])
+    losses = model.loss(**data)
+    assert torch.isfinite(losses['loss_sim']) and losses['loss_sim'] > 0
+    losses['loss_sim'].backward()
+    agg_grads = [p.grad for p in model.aggregator.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in agg_grads)
+    assert all(p.grad is None for p in model.base.parameters())
+    optim = build_optim_wrapper(
+        model,
+        dict(
+            type='OptimWrapper',
+            constructor='TrainableOptimWrapperConstructor',
+            optimizer=dict(type='AdamW', lr=1e-3)))
+    in_optim = {
+        id(p)
+        for g in optim.optimizer.param_groups
+        for p in g['params']
+    }
+    sim_params = {
+        id(p)
+        for n, p in model.video_head.named_parameters() if 'sim_embed' in n
+    }
+    if space == 'vita':  # VITA's own similarity heads train too
+        assert sim_params and sim_params <= in_optim
+    else:  # f^off = the frozen embed head on the video queries
+        assert not sim_params
+    assert build_teacher(video_head=dict(sim_space=None)).loss(
+        **data).keys().isdisjoint({'loss_sim'})
+
+
+# ----------------------------------------------------------------------
+# mask boxes
+# ----------------------------------------------------------------------
+def test_mask_boxes_of_binarised_stride4_masks():
+    logits = torch.full((3, 8, 8), -1.0)
+    logits[0, 2:4, 1:6] = 1.0  # rows 2-3, columns 1-5
+    logits[2, 7, 7] = 1.0  # a corner cell, clipped to the input
+    boxes, valid = mask_boxes(logits, (30, 29))
+    assert valid.tolist() == [True, False, True]
+    assert boxes[0].tolist() == [4., 8., 24., 16.]
+    assert boxes[1].tolist() == [0., 0., 0., 0.]
+    # cell 7 spans [28, 32) but the input is only 29 wide and 30 high;
+    # the padded rows/cols beyond ceil(30/4) = 8 are cut first
+    assert boxes[2].tolist() == [28., 28., 29., 30.]
+
+
+# ----------------------------------------------------------------------
+# the teacher's QFA: per frame or per track
+# ----------------------------------------------------------------------
+def _clip(frames):
+    """frames: list of (ids, boxes) per frame, label 0 for all."""
+    samples = []
+    for t, (ids, boxes) in enumerate(frames):
+        sample = DetDataSample(
+            metainfo=dict(img_shape=(100, 100), frame_id=t, video_id=1))
+        sample.gt_instances = InstanceData(
+            labels=torch.zeros(len(ids), dtype=torch.long),
+            bboxes=torch.tensor(boxes, dtype=torch.float).reshape(-1, 4),
+            instances_ids=torch.tensor(ids, dtype=torch.long))
+        samples.append(sample)
+    return TrackDataSample(video_data_samples=samples)
+
+
+def test_track_matching_keeps_one_query_per_instance():
+    """Two look-alike instances; in frame 1 query 1's box is marginally
+    closer to instance a than query 0's. Per frame, argmin gives both GTs
+    query 1 in frame 1 (a collision) and a switches queries; per track,
+    each instance keeps the query that fits it over the clip."""
+    a = [[10., 10., 30., 30.], [12., 10., 32., 30.]]
+    b = [[60., 60., 80., 80.], [14., 10., 34., 30.]]  # b crosses a
+    clip = _clip([([1, 2], [a[0], b[0]]), ([1, 2], [a[1], b[1]])])
+    ref = torch.tensor([
+        [a[0], b[0]],
+        [[10., 10., 30., 30.], [13., 10., 33., 30.]],
+    ])
+    out = dict(
+        cls_logits=torch.zeros(2, 1),
+        bboxes=ref,
+        mask_bboxes=ref,
+        mask_valid=torch.ones(2, 2, dtype=torch.bool),
+        valid=None)
+    argmin = QFAAssigner(match='argmin')
+    frame = teacher_frame_picks(out, clip, argmin, match='frame')
+    assert [p.tolist() for p in frame] == [[0, 1], [1, 1]]
+    track_assigner = VideoHungarianAssigner(
+        cls_cost=None, mask_cost=None, dice_cost=None)
+    track = teacher_frame_picks(
+        out, clip, argmin, match='track', track_assigner=track_assigner)
+    assert [p.tolist() for p in track] == [[0, 1], [0, 1]]
+    with pytest.raises(ValueError, match='teacher_match'):
+        teacher_frame_picks(out, clip, argmin, match='video')

@@ -69,13 +69,14 @@ class FakeOfflineTeacher(BaseModule):
         embeds = self.proj.out_features if self.proj else head.embed_channels
         return dict(queries=head.embed_dims, embeds=embeds)
 
-    def extract_offline(self, inputs, data_samples):
+    def extract_offline(self, inputs, data_samples, with_masks=False):
         num_clips, num_frames = inputs.shape[:2]
         frames = [clip[t] for clip in data_samples for t in range(len(clip))]
         outs = self.idol.extract_frame_queries(inputs.flatten(0, 1), frames)
         queries = outs['queries'].unflatten(0, (num_clips, num_frames))
         queries = queries.mean(1)
         embeds = self.idol.head.embed_head(queries)
+        bboxes = outs['bboxes_xyxy'].unflatten(0, (num_clips, num_frames))
         if self.proj is not None:
             embeds = self.proj(embeds)
         self.seen.append([[s.metainfo['frame_id'] for s in clip]
@@ -84,7 +85,9 @@ class FakeOfflineTeacher(BaseModule):
             queries=queries,
             embeds=embeds,
             cls_logits=self.idol.head.cls_branches[-1](queries),
-            bboxes=outs['bboxes_xyxy'].unflatten(0, (num_clips, num_frames)))
+            bboxes=bboxes,
+            mask_bboxes=bboxes,  # as if every mask were its box
+            mask_valid=bboxes.new_ones(bboxes.shape[:3], dtype=torch.bool))
 
 
 def tiny_idol_cfg(num_queries=20, tracker=True, num_classes=3):
@@ -430,19 +433,53 @@ def test_kd_is_zero_without_gt_and_backpropagates():
     assert torch.isfinite(one['loss_kd']) and float(one['loss_kd']) > 0
 
 
-def test_teacher_slots_marked_invalid_give_no_pair():
-    model = build_ookd()
+def _one_frame_clip(labels, bboxes, ids):
+    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), frame_id=0))
+    sample.gt_instances = InstanceData(
+        labels=torch.tensor(labels),
+        bboxes=torch.tensor(bboxes, dtype=torch.float),
+        instances_ids=torch.tensor(ids))
+    return TrackDataSample(video_data_samples=[sample])
+
+
+def test_teacher_slots_marked_invalid_are_never_picked():
+    model = build_ookd(teacher_boxes='reference')
     logits = torch.full((3, 3), -5.0)
     logits[0, 1] = 5.0  # slot 0 is class 1, but marked invalid
     logits[2, 1] = 0.0
     boxes = torch.tensor([[0., 0., 10., 10.], [50., 50., 60., 60.],
                           [0., 0., 11., 11.]])
-    gt = InstanceData(
-        labels=torch.tensor([1]), bboxes=torch.tensor([[0., 0., 10., 10.]]))
+    clip = _one_frame_clip([1], [[0., 0., 10., 10.]], [4])
     out = dict(cls_logits=logits, bboxes=boxes[None], valid=None)
-    assert model.teacher_assign(out, 0, gt).tolist() == [0]
+    assert [p.tolist() for p in model.teacher_picks(out, clip)] == [[0]]
     out['valid'] = torch.tensor([False, True, True])
-    assert model.teacher_assign(out, 0, gt).tolist() == [-1]
+    assert [p.tolist() for p in model.teacher_picks(out, clip)] == [[2]]
+    out['valid'] = torch.tensor([False, False, False])
+    assert [p.tolist() for p in model.teacher_picks(out, clip)] == [[-1]]
+
+
+def test_teacher_mask_boxes_decide_the_pick_and_empty_masks_give_none():
+    """teacher_boxes='mask': QFA sees the boxes of the binarised masks; a
+    query with an empty mask in the frame has no box and is not picked."""
+    model = build_ookd()  # teacher_boxes='mask' is the default
+    logits = torch.full((2, 3), -5.0)
+    logits[:, 1] = 2.0
+    ref_boxes = torch.tensor([[[0., 0., 10., 10.], [30., 30., 40., 40.]]])
+    mask_boxes = torch.tensor([[[30., 30., 40., 40.], [0., 0., 10., 10.]]])
+    clip = _one_frame_clip([1], [[0., 0., 10., 10.]], [4])
+    out = dict(
+        cls_logits=logits,
+        bboxes=ref_boxes,
+        mask_bboxes=mask_boxes,
+        mask_valid=torch.tensor([[True, True]]),
+        valid=None)
+    assert model.teacher_picks(out, clip)[0].tolist() == [1]
+    out['mask_valid'] = torch.tensor([[True, False]])
+    assert model.teacher_picks(out, clip)[0].tolist() == [0]
+    out['mask_valid'] = torch.tensor([[False, False]])
+    assert model.teacher_picks(out, clip)[0].tolist() == [-1]
+    ref = build_ookd(teacher_boxes='reference')
+    assert ref.teacher_picks(out, clip)[0].tolist() == [0]
 
 
 def test_bad_clips_are_named():

@@ -43,7 +43,7 @@ from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar, import_modules_from_strings
 
 import mmookd  # noqa: F401  (registers every module)
-from mmookd.models.vis.ookd import OOKD, frame_gt
+from mmookd.models.vis.ookd import OOKD
 from mmookd.utils.teacher_cache import (TeacherCacheWriter, config_dump,
                                         file_sha256)
 
@@ -85,7 +85,8 @@ def video_dataset_cfg(cfg: Config) -> dict:
 
 
 def cache_pipeline(cfg: Config) -> List[dict]:
-    """The test pipeline with ``LoadTrackAnnotations`` (boxes, labels, ids).
+    """The test pipeline with ``LoadTrackAnnotations`` (boxes, labels, ids,
+    masks: the video-level matching of ``teacher_match='track'``).
 
     Raises:
         ValueError: the test pipeline has no ``TransformBroadcaster``.
@@ -97,7 +98,7 @@ def cache_pipeline(cfg: Config) -> List[dict]:
         transforms = step['transforms']
         if not any(t['type'] == 'LoadTrackAnnotations' for t in transforms):
             transforms.insert(
-                1, dict(type='LoadTrackAnnotations', with_mask=False))
+                1, dict(type='LoadTrackAnnotations', with_mask=True))
         return pipeline
     raise ValueError('cache_teacher: test_dataloader.dataset.pipeline has no '
                      'TransformBroadcaster step to add LoadTrackAnnotations '
@@ -164,10 +165,10 @@ def cache_video(model: OOKD, pipeline: Compose, info: dict,
         inputs = data['inputs'].to(device)
         clip = data['data_samples'][0]
         out = model.run_teacher(inputs, [clip], [list(range(len(frames)))])[0]
+        picks = model.teacher_picks(out, clip)
         for t in range(len(frames)):
             sample = clip[t]
-            gt = frame_gt(sample)
-            sigma = model.teacher_assign(out, t, gt.to(device))
+            sigma = picks[t]
             writer.add_frame(
                 sample.metainfo['video_id'],
                 sample.metainfo['frame_id'],
@@ -220,7 +221,7 @@ def main(argv=None) -> str:
         expected,
         teacher_checkpoint=model.teacher_checkpoint,
         teacher_config=config_dump(model.teacher_cfg)[0],
-        assigner_config=config_dump(model.assigner_cfg)[0],
+        assigner_config=config_dump(model.teacher_qfa_cfg)[0],
         ann_file=dataset.ann_file,
         ann_file_sha256=file_sha256(dataset.ann_file),
         frames=(f'teacher_window={window}, max_frames={max_frames}, '

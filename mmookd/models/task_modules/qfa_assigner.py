@@ -40,6 +40,9 @@ from torch import Tensor
 
 _ACTIVATIONS = ('sigmoid', 'softmax')
 _MATCH_MODES = ('argmin', 'hungarian', 'index')
+# Cost of a query marked not valid (``pred_instances.valid`` False): never
+# picked, a GT left with only such queries gets -1.
+INVALID_COST = 1e8
 
 
 @TASK_UTILS.register_module()
@@ -225,7 +228,13 @@ class QFAAssigner:
         gts = InstanceData(
             labels=gt_instances.labels.to(logits.device),
             bboxes=gt_instances.bboxes.to(logits.device).float())
-        return self.cls_cost(preds, gts) + self.giou_cost(preds, gts)
+        cost = self.cls_cost(preds, gts) + self.giou_cost(preds, gts)
+        valid = pred_instances.get('valid')
+        if valid is not None:
+            # a query without a box in this frame cannot be picked
+            cost = cost.masked_fill(~valid.to(cost.device).bool()[:, None],
+                                    INVALID_COST)
+        return cost
 
     def _match(self, cost: Tensor) -> Tensor:
         """(N, M) cost -> (M, ) long query index per GT, -1 for none."""
@@ -243,10 +252,11 @@ class QFAAssigner:
             rows, cols = linear_sum_assignment(cost.cpu().numpy())
             sigma[torch.from_numpy(cols).to(cost.device)] = \
                 torch.from_numpy(rows).to(cost.device)
+        matched = sigma >= 0
+        gt_idx = torch.arange(num_gts, device=cost.device)
+        best = cost[sigma.clamp(min=0), gt_idx]
+        sigma[matched & (best >= INVALID_COST)] = -1
         if self.cost_thr is not None:
-            matched = sigma >= 0
-            gt_idx = torch.arange(num_gts, device=cost.device)
-            best = cost[sigma.clamp(min=0), gt_idx]
             sigma[matched & (best > self.cost_thr)] = -1
         return sigma
 
@@ -261,7 +271,9 @@ class QFAAssigner:
         Args:
             pred_instances (:obj:`InstanceData`): Predictions of all ``N``
                 queries of the frame: ``cls_logits`` (N, K) raw class logits,
-                ``bboxes`` (N, 4) xyxy.
+                ``bboxes`` (N, 4) xyxy and, optionally, ``valid`` (N, ) bool:
+                a query marked False (no box in this frame, e.g. an empty
+                mask) is never picked.
             gt_instances (:obj:`InstanceData`): GTs of the frame: ``labels``
                 (M, ) 0-based, ``bboxes`` (M, 4) xyxy.
             return_cost (bool): Also return the cost matrix. Defaults to

@@ -37,6 +37,8 @@ from ...utils.compat import safe_torch_load
 from ...utils.teacher_cache import TeacherCache, config_dump, file_sha256
 from ..losses import cosine_kd_loss  # noqa: F401
 from ..task_modules import qfa_assigner  # noqa: F401
+from ..task_modules.teacher_qfa import (TEACHER_BOXES, TEACHER_MATCHES,
+                                        teacher_frame_picks)
 from . import idol  # noqa: F401
 
 DISTILL_FEATURES = ('embeds', 'queries')
@@ -242,6 +244,14 @@ class OOKD(BaseModel):
         distill_feature (str): ``'embeds'`` (the contrastive embeddings
             ``f`` and ``f^off``, as the paper) or ``'queries'`` (the
             decoder outputs). Defaults to ``'embeds'``.
+        teacher_match (str): How the teacher's QFA gives GTs video queries:
+            ``'frame'`` (Eq. 3 per frame) or ``'track'`` (one query per GT
+            track, video-level matching); see
+            :mod:`mmookd.models.task_modules.teacher_qfa`. Defaults to
+            ``'frame'``.
+        teacher_boxes (str): The teacher's per-frame boxes for QFA:
+            ``'mask'`` (the box of its binarised mask; an empty mask is no
+            box) or ``'reference'``. Defaults to ``'mask'``.
         teacher_window (int, optional): The teacher sees only the frames
             of this many consecutive frames around the student's (see
             ``teacher_window_range``); None (default): every frame of the
@@ -264,6 +274,8 @@ class OOKD(BaseModel):
                  loss_kd: dict = dict(type='CosineKDLoss', loss_weight=1.0),
                  kd_weight: float = 1.0,
                  distill_feature: str = 'embeds',
+                 teacher_match: str = 'frame',
+                 teacher_boxes: str = 'mask',
                  teacher_window: Optional[int] = None,
                  teacher_cache: Optional[Union[str, dict]] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -276,6 +288,14 @@ class OOKD(BaseModel):
             raise ValueError(f'OOKD: distill_feature must be one of '
                              f'{DISTILL_FEATURES}, got {distill_feature!r}')
         self.distill_feature = distill_feature
+        if teacher_match not in TEACHER_MATCHES:
+            raise ValueError(f'OOKD: teacher_match must be one of '
+                             f'{TEACHER_MATCHES}, got {teacher_match!r}')
+        if teacher_boxes not in TEACHER_BOXES:
+            raise ValueError(f'OOKD: teacher_boxes must be one of '
+                             f'{TEACHER_BOXES}, got {teacher_boxes!r}')
+        self.teacher_match = teacher_match
+        self.teacher_boxes = teacher_boxes
         self.kd_weight = kd_weight
         self.teacher_window = teacher_window
         self.teacher_checkpoint = teacher_checkpoint
@@ -345,8 +365,17 @@ class OOKD(BaseModel):
         return dict(
             teacher_checkpoint_sha256=file_sha256(self.teacher_checkpoint),
             teacher_config_sha256=config_dump(self.teacher_cfg)[1],
-            assigner_config_sha256=config_dump(self.assigner_cfg)[1],
+            assigner_config_sha256=config_dump(self.teacher_qfa_cfg)[1],
             feature=self.distill_feature)
+
+    @property
+    def teacher_qfa_cfg(self) -> dict:
+        """Everything that decides the teacher's picks: the QFA assigner,
+        ``teacher_match`` and ``teacher_boxes`` (hashed into the cache)."""
+        return dict(
+            self.assigner_cfg,
+            teacher_match=self.teacher_match,
+            teacher_boxes=self.teacher_boxes)
 
     def load_cache(self, teacher_cache: Union[str, dict]) -> TeacherCache:
         """Load the teacher cache and check that it belongs to this model."""
@@ -573,10 +602,27 @@ class OOKD(BaseModel):
         else:
             outs = self.run_teacher(inputs, data_samples,
                                     [v.teacher for v in views])
+            picks = [
+                self.teacher_picks(
+                    out,
+                    TrackDataSample(video_data_samples=[
+                        data_samples[b][t] for t in views[b].teacher
+                    ])) for b, out in enumerate(outs)
+            ]
             for frame in frames:
                 out = outs[frame.clip]
                 t = out['frame_ids'].index(frame.sample.metainfo['frame_id'])
-                sigma = self.teacher_assign(out, t, frame_gt(frame.sample))
+                teacher_gt = data_samples[frame.clip][views[frame.clip].
+                                                      teacher[t]].gt_instances
+                by_id = dict(
+                    zip(teacher_gt.instances_ids.tolist(),
+                        picks[frame.clip][t].tolist()))
+                sigma = torch.tensor([
+                    by_id.get(i, -1)
+                    for i in frame.sample.gt_instances.instances_ids.tolist()
+                ],
+                                     dtype=torch.long,
+                                     device=out['feats'].device)
                 feats.append(out['feats'][sigma.clamp(min=0)])
                 found.append(sigma >= 0)
         return torch.cat(feats), torch.cat(found)
@@ -596,10 +642,12 @@ class OOKD(BaseModel):
 
         Returns:
             list[dict]: Per clip ``feats`` (Nv, C) the distilled feature,
-            ``cls_logits`` (Nv, K), ``bboxes`` (T_b, Nv, 4) xyxy input
-            pixels, ``valid`` (Nv,) bool or None (the teacher's ``valid``:
-            average-mode slots that received no token are False) and
-            ``frame_ids`` (list of T_b ints).
+            ``cls_logits`` (Nv, K), ``bboxes`` (T_b, Nv, 4) reference boxes
+            and ``mask_bboxes`` (T_b, Nv, 4) mask boxes, xyxy input pixels,
+            ``mask_valid`` (T_b, Nv) bool, ``valid`` (Nv,) bool or None
+            (the teacher's ``valid``: average-mode slots that received no
+            token are False), ``frame_ids`` (list of T_b ints) and, with
+            ``teacher_match='track'``, ``mask_logits`` (T_b, Nv, h4, w4).
         """
         if self.teacher is None:
             raise RuntimeError('OOKD: the teacher is not built (teacher_cache'
@@ -615,41 +663,47 @@ class OOKD(BaseModel):
                 ]) for b in clip_inds
             ]
             imgs = torch.stack([inputs[b, entries[b]] for b in clip_inds])
-            result = self.teacher.extract_offline(imgs, clips)
+            result = self.teacher.extract_offline(
+                imgs, clips, with_masks=self.teacher_match == 'track')
             valid = result.get('valid')
             for i, b in enumerate(clip_inds):
                 outs[b] = dict(
                     feats=result[self.distill_feature][i],
                     cls_logits=result['cls_logits'][i],
                     bboxes=result['bboxes'][i],
+                    mask_bboxes=result['mask_bboxes'][i],
+                    mask_valid=result['mask_valid'][i],
                     valid=None if valid is None else valid[i],
                     frame_ids=[
                         data_samples[b][t].metainfo.get('frame_id', t)
                         for t in entries[b]
                     ])
+                if 'mask_logits' in result:
+                    outs[b]['mask_logits'] = result['mask_logits'][i]
         return outs
 
-    def teacher_assign(self, out: Dict, t: int, gt: InstanceData) -> Tensor:
-        """QFA of the teacher for frame ``t`` of its clip: ``sigma^off``.
+    def teacher_picks(self, out: Dict,
+                      clip: TrackDataSample) -> List[Tensor]:
+        """The teacher's QFA, ``sigma^off``, in every frame of its clip.
 
         Args:
             out (dict): One clip of :meth:`run_teacher`.
-            t (int): The frame's place among the teacher's frames.
-            gt (:obj:`InstanceData`): ``labels`` (M,), ``bboxes`` (M, 4).
+            clip (:obj:`TrackDataSample`): The teacher's frames, with GT.
 
         Returns:
-            Tensor: (M,) long, the teacher query of each GT or -1 (also
-            where QFA picked a query the teacher marks as not valid).
+            list[Tensor]: per teacher frame, (M_t,) long, the teacher query
+            of each GT of the frame or -1 (see
+            :func:`teacher_frame_picks`).
         """
-        preds = InstanceData(
-            cls_logits=out['cls_logits'], bboxes=out['bboxes'][t])
-        sigma = self.assigner.assign(preds, gt)
-        valid = out.get('valid')
-        if valid is not None and sigma.numel():
-            picked = sigma >= 0
-            keep = valid.to(sigma.device)[sigma.clamp(min=0)] & picked
-            sigma = torch.where(keep, sigma, sigma.new_full((), -1))
-        return sigma
+        head = getattr(self.teacher, 'video_head', None)
+        return teacher_frame_picks(
+            out,
+            clip,
+            self.assigner,
+            match=self.teacher_match,
+            boxes=self.teacher_boxes,
+            track_assigner=None if head is None else head.assigner,
+            mask_targets=None if head is None else head.idol.get_mask_targets)
 
     # ------------------------------------------------------------------
     # inference

@@ -11,12 +11,17 @@
 # The student trains on IDOL's two-frame clips (no teacher frames to load).
 _base_ = ['./ookd_r18-w32_1xb4-2k_synthvis.py']
 
+# Checked on load: the annotation file (and that every training video is in
+# the cache), the teacher's frame bound and the un-augmented pipeline (and,
+# always, the teacher, its base IDOL, the QFA and the teacher window).
 model = dict(
     teacher_cache=dict(
         _delete_=True,
         file='work_dirs/ookd_cached-teacher_r18-w32_1xb4-2k_synthvis/'
         'teacher_cache.pth',
-        ann_file='data/synthvis/annotations/synthvis_train.json'))
+        ann_file='data/synthvis/annotations/synthvis_train.json',
+        max_frames=_base_.max_teacher_frames,
+        frames_pipeline=_base_.test_pipeline))
 
 clip_pipeline = [
     t for t in _base_.train_pipeline if t['type'] != 'PackTrackInputs'

@@ -20,10 +20,16 @@ File format (``torch.save`` of plain containers, read with
         teacher_config_sha256       SHA-256 of that dump
         ann_file, ann_file_sha256   the training annotation file
         assigner_config(_sha256)    the QFA assigner config (JSON) and hash
+        base_checkpoint(_sha256)    the teacher's frozen stage-1 IDOL
         feature                     'embeds' or 'queries'
         feature_dim                 C of ``features``
-        frames                      how the teacher saw the videos (text)
+        teacher_window, max_frames  which frames the teacher saw at once
+        frames_pipeline(_sha256)    the un-augmented pipeline (JSON), hash
+        frames                      the three above, as text
         num_videos                  videos processed
+    videos        (V,) int64   every video processed (also those without
+                               an entry): a training video missing here
+                               is refused, never silently not distilled
     video_ids     (R,) int64   \\
     frame_ids     (R,) int64    | one row per (video, frame, GT instance)
     instance_ids  (R,) int64    | whose teacher QFA gave a query
@@ -45,7 +51,9 @@ most of that instance's frames (ties: the one of the earliest frame).
 """
 import hashlib
 import json
+import os
 import os.path as osp
+import tempfile
 from collections import Counter, defaultdict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -53,7 +61,7 @@ import torch
 from torch import Tensor
 
 CACHE_FORMAT = 'mmookd.teacher_cache'
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _TABLE_KEYS = ('video_ids', 'frame_ids', 'instance_ids', 'query_inds',
                'feature_inds')
 # Keys of ``meta`` that must agree with the model that reads the cache, and
@@ -65,6 +73,10 @@ CHECKED_META = {
     'assigner_config_sha256': 'QFA assigner config (SHA-256)',
     'feature': 'distilled feature (distill_feature)',
     'feature_dim': 'feature size',
+    'base_checkpoint_sha256': 'the teacher\'s base IDOL checkpoint (SHA-256)',
+    'teacher_window': 'teacher frames (model.teacher_window)',
+    'max_frames': 'most teacher frames at once (max_teacher_frames)',
+    'frames_pipeline_sha256': 'un-augmented frame pipeline (SHA-256)',
 }
 
 
@@ -144,6 +156,10 @@ class TeacherCacheWriter:
         """int: entries written so far."""
         return len(self._rows['video_ids'])
 
+    def add_video(self, video_id: int) -> None:
+        """Record that ``video_id`` was processed (even with no entry)."""
+        self._videos.add(int(video_id))
+
     def add_frame(self,
                   video_id: int,
                   frame_id: int,
@@ -173,7 +189,7 @@ class TeacherCacheWriter:
                 f'TeacherCacheWriter: video {video_id} frame {frame_id}: '
                 f'{len(instance_ids)} instance ids but {len(query_inds)} '
                 'query indices')
-        self._videos.add(int(video_id))
+        self.add_video(video_id)
         for inst, query in zip(instance_ids, query_inds.tolist()):
             if query < 0:
                 continue
@@ -194,6 +210,7 @@ class TeacherCacheWriter:
             feature_dim=self.feature_dim,
             num_videos=len(self._videos))
         state = dict(format=CACHE_FORMAT, version=CACHE_VERSION, meta=meta)
+        state['videos'] = torch.tensor(sorted(self._videos), dtype=torch.long)
         for name in _TABLE_KEYS:
             state[name] = torch.tensor(self._rows[name], dtype=torch.long)
         state['features'] = (
@@ -202,14 +219,25 @@ class TeacherCacheWriter:
         return state
 
     def save(self, path: str, meta: dict) -> None:
-        """Write the cache file.
+        """Write the cache file atomically (a temporary file, then a rename:
+        a crash never leaves a half-written cache under ``path``).
 
         Args:
             path (str): Output file (``.pth``).
             meta (dict): The ``meta`` entries of the module docstring, except
                 ``feature``, ``feature_dim`` and ``num_videos`` (added).
         """
-        torch.save(self.state(meta), path)
+        folder = osp.dirname(osp.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix='.' + osp.basename(path) + '.', dir=folder)
+        os.close(fd)
+        try:
+            torch.save(self.state(meta), tmp)
+            os.replace(tmp, path)
+        finally:
+            if osp.exists(tmp):
+                os.remove(tmp)
 
 
 class TeacherCache:
@@ -224,6 +252,7 @@ class TeacherCache:
         self.source = source
         self.meta = dict(state['meta'])
         self.features = state['features'].float()
+        self.videos = set(state['videos'].tolist())
         table = [state[name].tolist() for name in _TABLE_KEYS]
         self._index: Dict[Tuple[int, int, int], int] = {}
         picks = defaultdict(list)
@@ -275,7 +304,18 @@ class TeacherCache:
             raise FileNotFoundError(
                 f'teacher cache {path} does not exist: build it with '
                 'tools/ookd/cache_teacher.py CONFIG --out FILE')
-        state = torch.load(path, map_location='cpu', weights_only=True)
+        if osp.getsize(path) == 0:
+            raise StaleTeacherCacheError(
+                f'teacher cache {path} is empty (0 bytes): rebuild it with '
+                'tools/ookd/cache_teacher.py')
+        try:
+            state = torch.load(path, map_location='cpu', weights_only=True)
+        except Exception as err:  # truncated or not a torch file
+            raise StaleTeacherCacheError(
+                f'teacher cache {path} cannot be read ({type(err).__name__}:'
+                f' {str(err).splitlines()[0] if str(err) else ""}); it may '
+                'be truncated: rebuild it with tools/ookd/cache_teacher.py'
+            ) from err
         if not isinstance(state, dict) or \
                 state.get('format') != CACHE_FORMAT:
             raise StaleTeacherCacheError(
@@ -288,8 +328,24 @@ class TeacherCache:
                 f'{state.get("version")}, this mmookd reads version '
                 f'{CACHE_VERSION}: rebuild it with '
                 'tools/ookd/cache_teacher.py')
+        check_tables(state, path)
         check_meta(state['meta'], expected or {}, path)
         return cls(state, source=path)
+
+    def check_videos(self, video_ids: Sequence[int], what: str) -> None:
+        """Refuse a cache that lacks one of ``video_ids``.
+
+        Raises:
+            StaleTeacherCacheError: naming the cache and the first missing
+                video (a video without entries would silently not be
+                distilled).
+        """
+        missing = sorted(set(int(v) for v in video_ids) - self.videos)
+        if missing:
+            raise StaleTeacherCacheError(
+                f'teacher cache {self.source} lacks {len(missing)} video(s) '
+                f'of {what}, e.g. video {missing[0]}: it was made from '
+                'other data; rebuild it with tools/ookd/cache_teacher.py')
 
     def lookup(
             self,
@@ -313,6 +369,12 @@ class TeacherCache:
             and found (M,) bool.
         """
         paste_sources = paste_sources or {}
+        for video in [video_id] + [src[0] for src in paste_sources.values()]:
+            if int(video) not in self.videos:
+                raise KeyError(
+                    f'teacher cache {self.source} has no video {int(video)} '
+                    f'(frame {frame_id}): the cache was made from other '
+                    'data; rebuild it with tools/ookd/cache_teacher.py')
         rows = []
         for inst in instance_ids:
             inst = int(inst)
@@ -329,6 +391,40 @@ class TeacherCache:
         if bool(found.any()):
             feats[found] = self.features[rows[found]]
         return feats, found
+
+
+def check_tables(state: dict, source: str) -> None:
+    """Raise :class:`StaleTeacherCacheError` for an inconsistent file."""
+    missing = [
+        k for k in ('meta', 'videos', 'features') + _TABLE_KEYS
+        if k not in state
+    ]
+    if missing:
+        raise StaleTeacherCacheError(
+            f'teacher cache {source} lacks {missing}: rebuild it with '
+            'tools/ookd/cache_teacher.py')
+    lengths = {k: int(state[k].numel()) for k in _TABLE_KEYS}
+    features = state['features']
+    problem = None
+    if len(set(lengths.values())) != 1:
+        problem = f'its tables have different lengths {lengths}'
+    elif features.dim() != 2 or features.size(1) != int(
+            state['meta'].get('feature_dim', -1)):
+        problem = (f'features have shape {tuple(features.shape)}, meta says '
+                   f'feature_dim {state["meta"].get("feature_dim")}')
+    elif lengths['feature_inds'] and (
+            int(state['feature_inds'].min()) < 0
+            or int(state['feature_inds'].max()) >= features.size(0)):
+        problem = 'feature_inds point outside features'
+    elif lengths['video_ids'] and not set(
+            state['video_ids'].tolist()) <= set(state['videos'].tolist()):
+        problem = 'entries of videos it does not list'
+    elif not torch.isfinite(features).all():
+        problem = 'non-finite features'
+    if problem is not None:
+        raise StaleTeacherCacheError(
+            f'teacher cache {source} is inconsistent: {problem}; rebuild it '
+            'with tools/ookd/cache_teacher.py')
 
 
 def check_meta(meta: dict, expected: dict, source: str) -> None:

@@ -30,8 +30,6 @@ Then train with ``model.teacher_cache=FILE`` (or
 import argparse
 import copy
 import math
-import os
-import os.path as osp
 from typing import List, Optional
 
 import torch
@@ -211,14 +209,20 @@ def main(argv=None) -> str:
     progress = None if args.no_progress else ProgressBar(len(dataset))
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
+        writer.add_video(info['video_id'])
         passes = cache_passes(info['video_length'], window, max_frames)
         cache_video(model, pipeline, info, passes, writer, args.device)
         if progress is not None:
             progress.update()
 
     expected = model.cache_expectations()
+    pipeline_cfg = cfg.test_dataloader.dataset.pipeline
     meta = dict(
         expected,
+        base_checkpoint=model.teacher_cfg.get('base_checkpoint'),
+        max_frames=max_frames,
+        frames_pipeline=config_dump(pipeline_cfg)[0],
+        frames_pipeline_sha256=config_dump(pipeline_cfg)[1],
         teacher_checkpoint=model.teacher_checkpoint,
         teacher_config=config_dump(model.teacher_cfg)[0],
         assigner_config=config_dump(model.teacher_qfa_cfg)[0],
@@ -226,9 +230,7 @@ def main(argv=None) -> str:
         ann_file_sha256=file_sha256(dataset.ann_file),
         frames=(f'teacher_window={window}, max_frames={max_frames}, '
                 'test pipeline'))
-    out_dir = osp.dirname(osp.abspath(args.out))
-    os.makedirs(out_dir, exist_ok=True)
-    writer.save(args.out, meta)
+    writer.save(args.out, meta)  # atomic: a temporary file, then a rename
     print(f'\nteacher cache: {writer.num_rows} entries of '
           f'{len(dataset)} videos -> {args.out}')
     return args.out

@@ -16,6 +16,7 @@ teacher (video) queries, ``K`` classes, ``C`` the distilled feature size,
 ``M`` GTs of a frame.
 """
 import copy
+import json
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -113,6 +114,12 @@ def resolve_teacher_cfg(teacher: Union[str, dict]) -> dict:
         return into
 
     return merge(base, teacher)
+
+
+def annotation_video_ids(ann_file: str) -> List[int]:
+    """The video ids of a YouTube-VIS style annotation file."""
+    with open(ann_file) as f:
+        return [int(v['id']) for v in json.load(f).get('videos', [])]
 
 
 def load_weights(filename: str, what: str) -> dict:
@@ -258,8 +265,12 @@ class OOKD(BaseModel):
             clip (the whole video, as the paper, up to the sampler's bound).
         teacher_cache (str | dict, optional): A cache of the teacher's
             knowledge (``tools/ookd/cache_teacher.py``), or ``dict(file=...,
-            ann_file=...)`` to also check the annotation file it was made
-            from. None (default): run the teacher live.
+            ann_file=..., max_frames=..., frames_pipeline=...)`` to also
+            check the annotation file it was made from (its hash, and that
+            every video of it is in the cache), the teacher's frame bound
+            and the un-augmented pipeline. The cache's teacher checkpoint,
+            teacher and QFA configs, base IDOL and ``teacher_window`` are
+            always checked. None (default): run the teacher live.
         data_preprocessor (dict, optional): Defaults to the student's.
         init_cfg (dict, optional): Unused (the student initialises itself;
             the teacher keeps its checkpoint).
@@ -362,10 +373,18 @@ class OOKD(BaseModel):
                 f'OOKD: model.teacher_checkpoint {self.teacher_checkpoint} '
                 'does not exist (its SHA-256 identifies the teacher of a '
                 'teacher cache)')
+        base = self.teacher_cfg.get('base_checkpoint')
+        if base is not None and not osp.isfile(base):
+            raise FileNotFoundError(
+                f'OOKD: model.teacher.base_checkpoint {base} does not exist '
+                '(its SHA-256 identifies the stage-1 IDOL of a teacher '
+                'cache)')
         return dict(
             teacher_checkpoint_sha256=file_sha256(self.teacher_checkpoint),
             teacher_config_sha256=config_dump(self.teacher_cfg)[1],
             assigner_config_sha256=config_dump(self.teacher_qfa_cfg)[1],
+            base_checkpoint_sha256=file_sha256(base),
+            teacher_window=self.teacher_window,
             feature=self.distill_feature)
 
     @property
@@ -381,11 +400,27 @@ class OOKD(BaseModel):
         """Load the teacher cache and check that it belongs to this model."""
         if isinstance(teacher_cache, str):
             teacher_cache = dict(file=teacher_cache)
+        unknown = set(teacher_cache) - {
+            'file', 'ann_file', 'max_frames', 'frames_pipeline'
+        }
+        if unknown:
+            raise KeyError(f'OOKD: unknown model.teacher_cache keys '
+                           f'{sorted(unknown)} (file, ann_file, max_frames, '
+                           'frames_pipeline)')
         expected = self.cache_expectations()
         if teacher_cache.get('ann_file') is not None:
             expected['ann_file_sha256'] = file_sha256(
                 teacher_cache['ann_file'])
+        if 'max_frames' in teacher_cache:
+            expected['max_frames'] = teacher_cache['max_frames'] or None
+        if teacher_cache.get('frames_pipeline') is not None:
+            expected['frames_pipeline_sha256'] = config_dump(
+                teacher_cache['frames_pipeline'])[1]
         cache = TeacherCache.load(teacher_cache['file'], expected)
+        if teacher_cache.get('ann_file') is not None:
+            cache.check_videos(
+                annotation_video_ids(teacher_cache['ann_file']),
+                f'the annotation file {teacher_cache["ann_file"]}')
         self.check_feature_dim(cache.feature_dim,
                                f'teacher cache {teacher_cache["file"]}')
         if self.assigner.match != 'argmin':

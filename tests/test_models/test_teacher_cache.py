@@ -3,6 +3,8 @@
 instances included), refusal of stale caches, and the same L_KD as the live
 teacher on an un-augmented batch (the real ``OfflineTeacher``, tiny)."""
 import importlib.util
+import json
+import math
 import os.path as osp
 
 import pytest
@@ -20,7 +22,7 @@ import mmookd.models.vis.ookd  # noqa: F401
 from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
 from mmookd.utils.teacher_cache import (CACHE_VERSION, StaleTeacherCacheError,
                                         TeacherCache, TeacherCacheWriter,
-                                        config_dump)
+                                        config_dump, file_sha256)
 
 register_all_modules()
 
@@ -60,6 +62,7 @@ def _small_cache(tmp_path, meta=None):
     writer.add_frame(1, 1, [5], torch.tensor([2]), feats)
     writer.add_frame(1, 2, [5, 6], torch.tensor([0, 3]), feats)
     writer.add_frame(2, 0, [5], torch.tensor([1]), feats + 100, group=1)
+    writer.add_video(3)  # processed, no entry
     path = str(tmp_path / 'cache.pth')
     writer.save(
         path,
@@ -91,14 +94,57 @@ def test_round_trip_and_lookups(tmp_path):
     out, found = cache.lookup(3, 7, [50, 5], paste_sources={50: (1, 5)})
     assert found.tolist() == [True, False]
     assert torch.equal(out[0], feats[2])
-    # a tie (instance 6: q3 once) -> its only pick; unknown source -> none
+    # a tie (instance 6: q3 once) -> its only pick; a source instance the
+    # teacher never picked -> none
     out, found = cache.lookup(
         3, 7, [60, 61], paste_sources={
             60: (1, 6),
-            61: (9, 9)
+            61: (2, 9)
         })
     assert found.tolist() == [True, False]
     assert torch.equal(out[0], feats[3])
+    # a video the cache never saw is an error, never "no knowledge"
+    with pytest.raises(KeyError, match='no video 4'):
+        cache.lookup(4, 0, [5])
+    with pytest.raises(KeyError, match='no video 9'):
+        cache.lookup(3, 0, [61], paste_sources={61: (9, 9)})
+    cache.check_videos([1, 2, 3], 'train.json')
+    with pytest.raises(StaleTeacherCacheError, match='video 4'):
+        cache.check_videos([1, 4, 5], 'train.json')
+
+
+def test_broken_cache_files_are_refused_and_writes_are_atomic(
+        tmp_path, monkeypatch):
+    path, _ = _small_cache(tmp_path)
+    data = open(path, 'rb').read()
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    with pytest.raises(StaleTeacherCacheError, match='empty'):
+        TeacherCache.load(str(tmp_path / 'empty.pth'))
+    (tmp_path / 'cut.pth').write_bytes(data[:len(data) // 2])
+    with pytest.raises(StaleTeacherCacheError, match='truncated'):
+        TeacherCache.load(str(tmp_path / 'cut.pth'))
+    state = torch.load(path, weights_only=True)
+    state['frame_ids'] = state['frame_ids'][:-1]
+    torch.save(state, tmp_path / 'short.pth')
+    with pytest.raises(StaleTeacherCacheError, match='different lengths'):
+        TeacherCache.load(str(tmp_path / 'short.pth'))
+    state = torch.load(path, weights_only=True)
+    state['videos'] = torch.tensor([1])
+    torch.save(state, tmp_path / 'novideo.pth')
+    with pytest.raises(StaleTeacherCacheError, match='does not list'):
+        TeacherCache.load(str(tmp_path / 'novideo.pth'))
+    # a crash while writing leaves the old file intact and no temporary
+    writer = TeacherCacheWriter(feature='embeds', feature_dim=3)
+
+    def crash(*args, **kwargs):
+        raise OSError('disk full')
+
+    monkeypatch.setattr(torch, 'save', crash)
+    with pytest.raises(OSError, match='disk full'):
+        writer.save(path, {})
+    assert open(path, 'rb').read() == data
+    assert sorted(p.name for p in tmp_path.iterdir()
+                  if p.name.startswith('.cache')) == []
 
 
 def test_stale_caches_are_refused(tmp_path):
@@ -259,6 +305,38 @@ def test_cache_gives_the_live_teachers_kd_loss(tmp_path):
                 cfg.model,
                 teacher_checkpoint=str(tmp_path / 'teacher2.pth'),
                 teacher_cache=cache_file))
+    # ... or another base IDOL under the teacher (same teacher file)
+    base = torch.load(tmp_path / 'idol.pth', weights_only=True)
+    key = next(iter(base['state_dict']))
+    base['state_dict'][key] = base['state_dict'][key] + 1
+    torch.save(base, tmp_path / 'idol2.pth')
+    other_base = cfg.model.to_dict()
+    other_base['teacher']['base_checkpoint'] = str(tmp_path / 'idol2.pth')
+    with pytest.raises(StaleTeacherCacheError, match='base IDOL'):
+        MODELS.build(dict(other_base, teacher_cache=cache_file))
+    # ... or other teacher frames
+    with pytest.raises(StaleTeacherCacheError, match='teacher_window'):
+        MODELS.build(
+            dict(cfg.model, teacher_window=3, teacher_cache=cache_file))
+    with pytest.raises(StaleTeacherCacheError, match='max_teacher_frames'):
+        MODELS.build(
+            dict(cfg.model, teacher_cache=dict(file=cache_file, max_frames=4)))
+    # ... or an annotation file with a video the cache lacks
+    with open(ann_file) as f:
+        ann = json.load(f)
+    ann['videos'].append(dict(ann['videos'][0], id=999))
+    more = tmp_path / 'more.json'
+    more.write_text(json.dumps(ann))
+    state = torch.load(cache_file, weights_only=True)
+    state['meta']['ann_file_sha256'] = file_sha256(str(more))
+    torch.save(state, tmp_path / 'cache_more.pth')
+    with pytest.raises(StaleTeacherCacheError, match='video 999'):
+        MODELS.build(
+            dict(
+                cfg.model,
+                teacher_cache=dict(
+                    file=str(tmp_path / 'cache_more.pth'),
+                    ann_file=str(more))))
     # ... or another annotation file
     other = tmp_path / 'other.json'
     other.write_text('{}')
@@ -267,3 +345,33 @@ def test_cache_gives_the_live_teachers_kd_loss(tmp_path):
             dict(
                 cfg.model,
                 teacher_cache=dict(file=cache_file, ann_file=str(other))))
+
+
+def test_teacher_knowledge_tool_reports_its_figures(tmp_path):
+    """tools/analysis_tools/teacher_knowledge.py on the tiny setup: every
+    figure is in range and the JSON keys the issue asks for are there."""
+    cfg, cfg_path, _ = _setup(tmp_path)
+    tool = _load(
+        osp.join(REPO, 'tools', 'analysis_tools', 'teacher_knowledge.py'),
+        'teacher_knowledge')
+    out = str(tmp_path / 'knowledge.png')
+    result = tool.main([
+        str(tmp_path), '--config', cfg_path, '--idol-checkpoint',
+        str(tmp_path / 'idol.pth'), '--teacher-checkpoint',
+        str(tmp_path / 'teacher.pth'), '--out', out, '--no-progress'
+    ])
+    for key in ('teacher_pick_quality', 'student_pick_quality', 'collisions',
+                'switches', 'teacher_auc', 'student_auc'):
+        assert key in result
+    assert result['rows'] > 0 and osp.isfile(out)
+    for key in ('teacher_pick_quality', 'student_pick_quality'):
+        assert 0.0 <= result[key] <= 1.0
+    track = tool.main([
+        str(tmp_path), '--config', cfg_path, '--idol-checkpoint',
+        str(tmp_path / 'idol.pth'), '--teacher-checkpoint',
+        str(tmp_path / 'teacher.pth'), '--out', out, '--no-progress',
+        '--teacher-match', 'track'
+    ])
+    # one query per track: no switches, no two tracks on one query
+    assert track['switches'] == 0.0
+    assert track['collisions'] == 0.0 or math.isnan(track['collisions'])

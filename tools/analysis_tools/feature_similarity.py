@@ -33,6 +33,7 @@ from mmengine.structures import InstanceData
 from mmengine.utils import ProgressBar
 
 import mmookd  # noqa: F401
+from mmookd.evaluation.functional.knowledge import auc, separation
 
 
 def parse_args(argv=None):
@@ -148,30 +149,7 @@ def instance_features(model, dataset, feature: str,
 
 def similarities(feats: Dict[tuple, List[np.ndarray]]) -> Dict[str, list]:
     """Cosine similarities of same-instance and same-video pairs."""
-    same, diff = [], []
-    by_video = defaultdict(list)
-    for (video, inst), vectors in feats.items():
-        x = np.stack(vectors)
-        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-        by_video[video].append(x)
-        s = x @ x.T
-        same.extend(s[np.triu_indices(len(x), k=1)].tolist())
-    for instances in by_video.values():
-        for i in range(len(instances)):
-            for j in range(i + 1, len(instances)):
-                diff.extend((instances[i] @ instances[j].T).ravel().tolist())
-    return dict(same=same, different=diff)
-
-
-def auc(same: List[float], diff: List[float]) -> float:
-    """P(a same-instance pair is more similar than a different one)."""
-    if not same or not diff:
-        return float('nan')
-    values = np.concatenate([same, diff])
-    ranks = values.argsort().argsort() + 1.0
-    rank_same = ranks[:len(same)].sum()
-    return float((rank_same - len(same) * (len(same) + 1) / 2) /
-                 (len(same) * len(diff)))
+    return separation(feats)
 
 
 def summarize(label: str, sims: Dict[str, list]) -> dict:

@@ -7,7 +7,11 @@
 
 Stage 1 trains IDOL (the online student architecture), stage 2 the offline
 teacher (frozen stage-1 IDOL + aggregator), stage 3 OOKD (the student
-distilled from the stage-2 teacher, initialised from stage 1). Then IDOL and
+distilled from the stage-2 teacher). The student starts where the stage-1
+IDOL started and trains as long (an equal budget, the stage-3 configs'
+default); a config that sets ``model.student_checkpoint`` (the ``ookd-ft_*``
+variants) fine-tunes from the stage-1 checkpoint instead, and the pipeline
+points it there. Then IDOL and
 OOKD (and, with ``--eval-teacher``, the teacher) are evaluated on the
 validation split(s) and a table in the paper's form is printed: AP, AP50,
 AP75, AR1, AR10, mAP_S, mAP_L (the last two where the metric has ``short``

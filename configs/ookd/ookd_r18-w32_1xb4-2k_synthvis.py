@@ -1,7 +1,8 @@
 # Copyright (c) mmookd authors. All rights reserved.
 # OOKD (stage 3) on SynthVIS, small enough for a 2-core CPU: the SynthVIS
 # IDOL of configs/idol/idol_r18-w32_1xb4-2k_synthvis.py as the student,
-# initialised from stage 1, distilled from the frozen SynthVIS teacher of
+# initialised as stage 1 is (from scratch: an equal budget), distilled
+# from the frozen SynthVIS teacher of
 # configs/ookd_teacher/ookd-teacher_r18-w32_1xb4-500_synthvis.py (stage 2),
 # with Minor-Paste. The teacher sees every frame of the video (SynthVIS
 # training videos have 12..16 frames).

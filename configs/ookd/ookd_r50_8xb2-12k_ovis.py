@@ -1,6 +1,7 @@
 # Copyright (c) mmookd authors. All rights reserved.
 # OOKD (stage 3), R-50, OVIS: the student is the IDOL of
-# configs/idol/idol_r50_8xb2-12k_ovis.py, initialised from stage 1; the
+# configs/idol/idol_r50_8xb2-12k_ovis.py, initialised as that IDOL is
+# (equal budget); the
 # frozen teacher is the stage-2 teacher of
 # configs/ookd_teacher/ookd-teacher_r50_8xb2-15k_ovis.py; Minor-Paste.
 # OVIS training videos are long (hundreds of frames): the teacher sees the
@@ -16,7 +17,11 @@ model = dict(
     type='OOKD',
     data_preprocessor={{_base_.model.data_preprocessor}},
     student={{_base_.model}},
-    student_checkpoint='work_dirs/idol_r50_8xb2-12k_ovis/iter_12000.pth',
+    # Equal budget: the student starts where the IDOL it is compared with
+    # starts (the IDOL config's `load_from`, inherited below: the COCO
+    # pseudo-video IDOL) and trains its schedule. Fine-tuning from stage 1
+    # is the separate *ookd-ft* config, with its IDOL control idol-ft.
+    student_checkpoint=None,
     teacher=dict(
         cfg_path='configs/ookd_teacher/ookd-teacher_r50_8xb2-15k_ovis.py'),
     teacher_checkpoint='work_dirs/ookd-teacher_r50_8xb2-15k_ovis/'
@@ -49,4 +54,4 @@ train_dataloader = dict(
 
 # the teacher's frozen parameters stay out of the optimizer (silently)
 optim_wrapper = dict(constructor='TrainableOptimWrapperConstructor')
-load_from = None
+# load_from: inherited from the IDOL config (the same initialisation)

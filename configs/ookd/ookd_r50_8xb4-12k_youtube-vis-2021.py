@@ -1,7 +1,7 @@
 # Copyright (c) mmookd authors. All rights reserved.
 # OOKD (stage 3), R-50, YouTube-VIS 2021: the student is the IDOL of
 # configs/idol/idol_r50_8xb4-12k_youtube-vis-2021.py (same model, data and
-# schedule), initialised from stage 1; the frozen teacher is the stage-2
+# schedule, initialisation: equal budget); the frozen teacher is the stage-2
 # teacher of configs/ookd_teacher/ookd-teacher_r50_8xb2-40k_youtube-vis-
 # 2021.py; Minor-Paste. L_total = L_IDOL + 1 * L_KD (Eq. 5).
 #   python tools/train.py configs/ookd/ookd_r50_8xb4-12k_youtube-vis-2021.py
@@ -17,8 +17,11 @@ model = dict(
     type='OOKD',
     data_preprocessor={{_base_.model.data_preprocessor}},
     student={{_base_.model}},
-    student_checkpoint='work_dirs/idol_r50_8xb4-12k_youtube-vis-2021/'
-    'iter_12000.pth',
+    # Equal budget: the student starts where the IDOL it is compared with
+    # starts (the IDOL config's `load_from`, inherited below: the COCO
+    # pseudo-video IDOL) and trains its schedule. Fine-tuning from stage 1
+    # is the separate *ookd-ft* config, with its IDOL control idol-ft.
+    student_checkpoint=None,
     teacher=dict(cfg_path='configs/ookd_teacher/'
                  'ookd-teacher_r50_8xb2-40k_youtube-vis-2021.py'),
     teacher_checkpoint='work_dirs/ookd-teacher_r50_8xb2-40k_youtube-vis-'
@@ -51,4 +54,4 @@ train_dataloader = dict(
 
 # the teacher's frozen parameters stay out of the optimizer (silently)
 optim_wrapper = dict(constructor='TrainableOptimWrapperConstructor')
-load_from = None
+# load_from: inherited from the IDOL config (the same initialisation)

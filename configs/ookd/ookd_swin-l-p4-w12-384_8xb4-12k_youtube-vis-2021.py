@@ -1,7 +1,8 @@
 # Copyright (c) mmookd authors. All rights reserved.
 # OOKD (stage 3), Swin-L, YouTube-VIS 2021: the student is the IDOL of
 # configs/idol/idol_swin-l-p4-w12-384_8xb4-12k_youtube-vis-2021.py,
-# initialised from stage 1; the frozen teacher is the stage-2 teacher of
+# initialised as that IDOL is (equal budget); the frozen teacher is the
+# stage-2 teacher of
 # configs/ookd_teacher/ookd-teacher_swin-l-p4-w12-384_8xb2-40k_youtube-vis-
 # 2021.py; Minor-Paste.
 _base_ = [
@@ -17,8 +18,11 @@ model = dict(
     type='OOKD',
     data_preprocessor={{_base_.model.data_preprocessor}},
     student={{_base_.model}},
-    student_checkpoint='work_dirs/idol_swin-l-p4-w12-384_8xb4-12k_youtube-'
-    'vis-2021/iter_12000.pth',
+    # Equal budget: the student starts where the IDOL it is compared with
+    # starts (the IDOL config's `load_from`, inherited below: the COCO
+    # pseudo-video IDOL) and trains its schedule. Fine-tuning from stage 1
+    # is the separate *ookd-ft* config, with its IDOL control idol-ft.
+    student_checkpoint=None,
     teacher=dict(
         cfg_path='configs/ookd_teacher/'
         'ookd-teacher_swin-l-p4-w12-384_8xb2-40k_youtube-vis-2021.py'),
@@ -52,4 +56,4 @@ train_dataloader = dict(
 
 # the teacher's frozen parameters stay out of the optimizer (silently)
 optim_wrapper = dict(constructor='TrainableOptimWrapperConstructor')
-load_from = None
+# load_from: inherited from the IDOL config (the same initialisation)

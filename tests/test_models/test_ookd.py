@@ -10,6 +10,7 @@ per-frame queries are averaged over the frames of the clip.
 import glob
 import logging
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -535,6 +536,48 @@ def test_every_ookd_config_loads():
         assert resolve_teacher_cfg(
             avg.model.teacher)['aggregator']['mode'] == 'average'
         assert avg.model.teacher_checkpoint is None
+
+
+def _idol_base(path):
+    """The IDOL config an OOKD config inherits (through other OOKD ones)."""
+    while True:
+        with open(path) as f:
+            bases = re.search(r"_base_ = \[([^\]]*)\]", f.read()).group(1)
+        first = re.findall(r"'([^']+)'", bases)[0]
+        path = osp.normpath(osp.join(osp.dirname(path), first))
+        if osp.basename(osp.dirname(path)) == 'idol':
+            return path
+
+
+def test_ookd_configs_train_on_the_budget_of_their_idol():
+    """Every OOKD config starts its student where the IDOL it is compared
+    with starts and trains as long; the fine-tune variants (ookd-ft_*)
+    start from stage 1 and have an IDOL control (idol-ft_*) of the same
+    extra budget."""
+    files = sorted(glob.glob(osp.join(REPO, 'configs', 'ookd', 'ookd*_*.py')))
+    files = [f for f in files if not f.endswith('_base.py')]
+    fine_tuned = 0
+    for path in files:
+        cfg = Config.fromfile(path)
+        idol = Config.fromfile(_idol_base(path))
+        assert cfg.train_cfg.max_iters == idol.train_cfg.max_iters, path
+        if osp.basename(path).startswith('ookd-ft_'):
+            fine_tuned += 1
+            ckpt = cfg.model.student_checkpoint
+            assert ckpt and ckpt.endswith(
+                f'iter_{idol.train_cfg.max_iters}.pth'), path
+            controls = glob.glob(
+                osp.join(REPO, 'configs', 'idol', 'idol-ft_*.py'))
+            match = [
+                c for c in controls
+                if Config.fromfile(c).load_from == ckpt and Config.fromfile(
+                    c).train_cfg.max_iters == cfg.train_cfg.max_iters
+            ]
+            assert match, f'{path} has no idol-ft control'
+        else:
+            assert cfg.model.student_checkpoint is None, path
+            assert cfg.get('load_from') == idol.get('load_from'), path
+    assert fine_tuned >= 2
 
 
 # ----------------------------------------------------------------------

@@ -104,7 +104,11 @@ def cache_pipeline(cfg: Config) -> List[dict]:
 
 
 def default_max_frames(cfg: Config) -> Optional[int]:
-    """``max_teacher_frames`` of the config's ``OOKDFrameSample``, if any."""
+    """``model.teacher_cache.max_frames`` of a cached config, else the
+    ``max_teacher_frames`` of the config's ``OOKDFrameSample``, if any."""
+    cache = cfg.model.get('teacher_cache')
+    if isinstance(cache, dict) and 'max_frames' in cache:
+        return cache['max_frames']
     ds_cfg = cfg.train_dataloader.dataset
     while True:
         for step in ds_cfg.get('pipeline', []):

@@ -1,0 +1,365 @@
+# Copyright (c) mmookd authors. All rights reserved.
+"""The paper's ablations (Tab. 4-7) on SynthVIS, over training seeds.
+
+    python tools/analysis_tools/ookd_study.py [--seeds 0 1 2] [--rows ...]
+    python tools/analysis_tools/ookd_study.py --report [--json] [--plot PNG]
+
+Rows (each trained ``2k`` iterations from scratch, the small CPU configs):
+
+==================== ====================================================
+``idol``             IDOL (stage 1 of the seed)
+``kd_noqfa``         KD without QFA (student query m <- teacher query m)
+``kd_qfa``           KD + QFA
+``kd_qfa_avg_teacher`` token-average teacher + KD + QFA
+``minor_paste``      IDOL + Minor-Paste
+``minor_paste_kd_qfa`` Minor-Paste + KD + QFA (OOKD)
+``clip_paste_kd_qfa``  Clip-Paste + KD + QFA
+==================== ====================================================
+
+Per seed ``s``: the stage-1 IDOL of seed ``s`` (row ``idol``), the teacher
+trained on it (seed ``s``; its diagnostics, ``teacher_knowledge.py``), the
+teacher caches, then every other row with seed ``s``; KD rows read the
+seed's teacher from its cache (a KD step costs an IDOL step). Everything
+lives under ``--work-dir`` (default ``work_dirs/ookd_study``); a finished
+step is skipped, so rerunning resumes. Each finished run writes its small
+result file ``docs/study/{row}/seed{s}.json`` (AP, AP50, mAP_S, mAP_L,
+rare-class AP, AssA when the metric reports it, per-class AP), and the
+teacher diagnostics ``docs/study/teacher/seed{s}.json``: commit them as
+they land.
+
+``--report`` prints mean +- std over the seeds from those files without
+training; with ``--json`` the last line is ``{"rows": {ROW: {METRIC:
+[value per seed]}}, "teacher": {...}}``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CFG = 'configs/{}/{}_r18-w32_1xb4-{}_synthvis.py'
+IDOL_CFG = CFG.format('idol', 'idol', '2k')
+TEACHER_CFG = 'configs/ookd_teacher/ookd-teacher_r18-w32_1xb4-500_synthvis.py'
+# row -> (config, teacher cache key or None)
+ROWS = {
+    'idol': (IDOL_CFG, None),
+    'kd_noqfa': (CFG.format('ookd', 'ookd_cached-teacher-no-qfa',
+                            '2k'), 'noqfa'),
+    'kd_qfa': (CFG.format('ookd', 'ookd_cached-teacher-no-paste',
+                          '2k'), 'qfa'),
+    'kd_qfa_avg_teacher':
+    (CFG.format('ookd', 'ookd_cached-avg-teacher-no-paste', '2k'), 'avg'),
+    'minor_paste': (CFG.format('idol', 'idol', '2k_minor-paste'), None),
+    'minor_paste_kd_qfa': (CFG.format('ookd', 'ookd_cached-teacher',
+                                      '2k'), 'qfa'),
+    'clip_paste_kd_qfa': (CFG.format('ookd', 'ookd_cached-teacher-clip-paste',
+                                     '2k'), 'qfa'),
+}
+# the config each cache is built from (the live teacher and QFA of a row)
+CACHES = dict(
+    qfa=ROWS['kd_qfa'][0],
+    noqfa=ROWS['kd_noqfa'][0],
+    avg=ROWS['kd_qfa_avg_teacher'][0])
+METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
+           ('mAP_S', 'short_segm_mAP'), ('mAP_L', 'long_segm_mAP'),
+           ('AssA', 'segm_AssA'), ('long_AssA', 'long_segm_AssA'))
+RARE_SHARE = 0.10
+TEACHER_KEYS = ('teacher_pick_quality', 'student_pick_quality', 'collisions',
+                'switches', 'teacher_auc', 'student_auc', 'teacher_AP',
+                'teacher_mAP_L', 'idol_mAP_L')
+RESULTS = 'docs/study'
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='OOKD ablations on SynthVIS over seeds')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument(
+        '--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
+    parser.add_argument('--work-dir', default='work_dirs/ookd_study')
+    parser.add_argument(
+        '--results',
+        default=RESULTS,
+        help='folder of the per-run result files')
+    parser.add_argument(
+        '--report',
+        action='store_true',
+        help='print the table from the result files only')
+    parser.add_argument('--plot', help='with --report: a PNG of the rows')
+    parser.add_argument('--json', action='store_true')
+    return parser.parse_args(argv)
+
+
+def run(cmd: List[str], title: str) -> None:
+    print(f'    $ {" ".join(cmd)}', flush=True)
+    start = time.time()
+    code = subprocess.run(cmd, cwd=ROOT).returncode
+    if code:
+        raise SystemExit(f'ookd_study: {title} failed (exit {code})')
+    print(f'    {title}: {time.time() - start:.0f} s', flush=True)
+
+
+def train(config: str, work_dir: str, options: List[str], title: str) -> str:
+    """Train once; return the final checkpoint (skipped when it exists)."""
+    ckpt = osp.join(
+        work_dir,
+        'iter_2000.pth' if 'ookd-teacher' not in config else 'iter_500.pth')
+    if osp.exists(osp.join(ROOT, ckpt)):
+        print(f'    {ckpt} exists: skipped')
+        return ckpt
+    # no validation inside training: the study tests each run itself
+    run([
+        sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
+        '--cfg-options', 'train_cfg.val_begin=100000'
+    ] + options, title)
+    return ckpt
+
+
+def test(config: str, ckpt: str, work_dir: str, options: List[str],
+         title: str) -> Dict[str, float]:
+    out = osp.join(work_dir, 'metrics.json')
+    if not osp.exists(osp.join(ROOT, out)):
+        run([
+            sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
+            osp.join(work_dir, 'eval'), '--metrics-out', out
+        ] + (['--cfg-options'] + options if options else []), title)
+    with open(osp.join(ROOT, out)) as f:
+        return json.load(f)
+
+
+def rare_classes(ann_file: str) -> List[str]:
+    """Classes with under RARE_SHARE of the training instances (tracks)."""
+    from mmookd.datasets.class_stats import ytvis_class_stats
+    stats = ytvis_class_stats(ann_file, minor_thr=RARE_SHARE)
+    return [n for n, minor in zip(stats.names, stats.minor) if minor]
+
+
+def summarize_metrics(metrics: Dict[str, float], rare: List[str]) -> dict:
+    """The study's figures (percent) from a metrics file."""
+    plain = {k.split('/')[-1]: v for k, v in metrics.items()}
+    out = {}
+    for name, key in METRICS:
+        value = plain.get(key)
+        if value is not None and value >= 0:
+            out[name] = round(100 * float(value), 2)
+    per_class = {
+        k[len('segm_AP_'):]: v
+        for k, v in plain.items()
+        if k.startswith('segm_AP_') and k[len('segm_AP_'):] not in ('50', '75')
+    }
+    rare_aps = [
+        per_class[c] for c in rare if c in per_class and per_class[c] >= 0
+    ]
+    if rare_aps:
+        out['rare_AP'] = round(100 * float(np.mean(rare_aps)), 2)
+    out['per_class_AP'] = {
+        c: round(100 * float(v), 2)
+        for c, v in per_class.items()
+    }
+    return out
+
+
+def write_result(results: str, row: str, seed: int, result: dict) -> None:
+    path = osp.join(ROOT, results, row, f'seed{seed}.json')
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(result, f, indent=1, sort_keys=True)
+    print(f'    -> {osp.relpath(path, ROOT)}', flush=True)
+
+
+def run_seed(seed: int, rows: List[str], args) -> None:
+    root = osp.join(args.work_dir, f'seed{seed}')
+    seed_opt = [f'randomness.seed={seed}']
+    ann = 'data/synthvis/annotations/synthvis_train.json'
+    rare = rare_classes(osp.join(ROOT, ann))
+    print(f'\n==> seed {seed}: stage-1 IDOL', flush=True)
+    idol = train(IDOL_CFG, osp.join(root, 'idol'), seed_opt, 'IDOL')
+    idol_metrics = test(IDOL_CFG, idol, osp.join(root, 'idol'), [],
+                        'IDOL test')
+    write_result(
+        args.results, 'idol', seed,
+        dict(
+            seed=seed,
+            config=IDOL_CFG,
+            **summarize_metrics(idol_metrics, rare)))
+    kd_rows = [r for r in rows if ROWS[r][1] is not None]
+    teacher = None
+    if kd_rows:
+        print(f'\n==> seed {seed}: teacher', flush=True)
+        teacher = train(TEACHER_CFG, osp.join(root, 'teacher'),
+                        seed_opt + [f'model.base_checkpoint={idol}'],
+                        'teacher')
+        teacher_file = osp.join(ROOT, args.results, 'teacher',
+                                f'seed{seed}.json')
+        if not osp.exists(teacher_file):
+            diag = teacher_diagnostics(root, idol, teacher)
+            t_metrics = test(TEACHER_CFG, teacher, osp.join(root, 'teacher'),
+                             [f'model.base_checkpoint={idol}'], 'teacher test')
+            t_sum = summarize_metrics(t_metrics, rare)
+            diag.update(
+                teacher_AP=t_sum.get('AP'),
+                teacher_mAP_L=t_sum.get('mAP_L'),
+                teacher_mAP_S=t_sum.get('mAP_S'),
+                idol_mAP_L=summarize_metrics(idol_metrics, rare).get('mAP_L'))
+            write_result(args.results, 'teacher', seed,
+                         dict(seed=seed, **diag))
+    for row in rows:
+        if row == 'idol':
+            continue
+        config, cache_key = ROWS[row]
+        print(f'\n==> seed {seed}: {row}', flush=True)
+        wd = osp.join(root, row)
+        wires = []
+        if cache_key is not None:
+            cache = build_cache(root, cache_key, idol, teacher)
+            wires = wiring(config, idol, teacher, cache)
+        ckpt = train(config, wd, seed_opt + wires, row)
+        metrics = test(config, ckpt, wd, wires, f'{row} test')
+        write_result(
+            args.results, row, seed,
+            dict(seed=seed, config=config, **summarize_metrics(metrics, rare)))
+
+
+def wiring(config: str, idol: str, teacher: str,
+           cache: Optional[str]) -> List[str]:
+    """Point a KD config at the seed's teacher, its base and cache."""
+    from mmengine.config import Config
+    model = Config.fromfile(osp.join(ROOT, config)).model
+    options = [f'model.teacher.base_checkpoint={idol}']
+    if model.get('teacher_checkpoint') is not None:
+        options.append(f'model.teacher_checkpoint={teacher}')
+    if cache is not None:
+        options.append(f'model.teacher_cache.file={cache}')
+    return options
+
+
+def build_cache(root: str, key: str, idol: str, teacher: str) -> str:
+    cache = osp.join(root, 'caches', f'{key}.pth')
+    if osp.exists(osp.join(ROOT, cache)):
+        return cache
+    config = CACHES[key]
+    run([
+        sys.executable, 'tools/ookd/cache_teacher.py', config, '--out', cache,
+        '--no-progress', '--cfg-options'
+    ] + wiring(config, idol, teacher, None), f'teacher cache {key}')
+    return cache
+
+
+def teacher_diagnostics(root: str, idol: str, teacher: str) -> dict:
+    out = osp.join(root, 'teacher', 'knowledge.json')
+    if not osp.exists(osp.join(ROOT, out)):
+        proc = subprocess.run([
+            sys.executable, 'tools/analysis_tools/teacher_knowledge.py', root,
+            '--idol-checkpoint', idol, '--teacher-checkpoint', teacher,
+            '--out',
+            osp.join(root, 'teacher',
+                     'knowledge.png'), '--no-progress', '--json'
+        ],
+                              cwd=ROOT,
+                              capture_output=True,
+                              text=True)
+        if proc.returncode:
+            print(proc.stdout[-2000:], proc.stderr[-4000:])
+            raise SystemExit('ookd_study: teacher diagnostics failed')
+        with open(osp.join(ROOT, out), 'w') as f:
+            f.write(proc.stdout.strip().splitlines()[-1])
+    with open(osp.join(ROOT, out)) as f:
+        return json.load(f)
+
+
+def load_results(results: str) -> Dict[str, Dict[int, dict]]:
+    found: Dict[str, Dict[int, dict]] = {}
+    for path in sorted(glob.glob(osp.join(ROOT, results, '*', 'seed*.json'))):
+        row = osp.basename(osp.dirname(path))
+        seed = int(osp.basename(path)[4:-5])
+        with open(path) as f:
+            found.setdefault(row, {})[seed] = json.load(f)
+    return found
+
+
+def std(values) -> float:
+    """Sample standard deviation (0 for one value)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def report(args) -> dict:
+    found = load_results(args.results)
+    names = ('AP', 'AP50', 'mAP_S', 'mAP_L', 'rare_AP', 'AssA')
+    table = {}
+    print(f'SynthVIS study ({args.results}): mean +- std over seeds, %')
+    print(f'{"row":<20s}{"seeds":>7s}' + ''.join(f'{n:>14s}' for n in names))
+    for row in ROWS:
+        runs = found.get(row, {})
+        seeds = sorted(runs)
+        table[row] = {
+            n: [runs[s].get(n) for s in seeds if runs[s].get(n) is not None]
+            for n in names
+        }
+        cells = ''.join(
+            f'{np.mean(v):>7.2f}+-{std(v):<5.2f}' if v else f'{"-":>14s}'
+            for v in table[row].values())
+        print(f'{row:<20s}{len(seeds):>7d}{cells}')
+    teacher = {
+        k: [
+            found.get('teacher', {})[s].get(k)
+            for s in sorted(found.get('teacher', {}))
+        ]
+        for k in TEACHER_KEYS
+    }
+    if found.get('teacher'):
+        print('\nteacher diagnostics per seed '
+              f'{sorted(found["teacher"])}:')
+        for key, values in teacher.items():
+            print(f'  {key:<22s}' + ''.join(
+                f'{v:>9.3f}' if isinstance(v, (int, float)) else f'{"-":>9s}'
+                for v in values))
+    if args.plot:
+        plot(table, args.plot)
+    result = dict(rows=table, teacher=teacher)
+    if args.json:
+        print(json.dumps(result))
+    return result
+
+
+def plot(table: dict, out: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = [r for r in ROWS if table[r]['AP']]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, metric in zip(axes, ('AP', 'mAP_L')):
+        for i, row in enumerate(rows):
+            values = table[row][metric]
+            ax.scatter([i] * len(values), values, color='tab:blue', s=14)
+            if values:
+                ax.hlines(np.mean(values), i - 0.3, i + 0.3, color='k')
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels(rows, rotation=35, ha='right', fontsize=8)
+        ax.set_ylabel(f'{metric} (%)')
+        ax.set_title(f'SynthVIS {metric}: seeds (dots), mean (bar)')
+    fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.report:
+        return report(args)
+    start = time.time()
+    for seed in args.seeds:
+        run_seed(seed, args.rows, args)
+    print(f'\nstudy done in {time.time() - start:.0f} s')
+    return report(args)
+
+
+if __name__ == '__main__':
+    main()

@@ -31,8 +31,21 @@ teacher_aggregator = dict(
 # of that frame (scaled dot product, temperature sqrt(C)).
 teacher_reference_cfg = dict(space='query', temperature=None)
 
-# Video-level Hungarian matching, costs weighted like IDOL's losses; in the
-# average mode the tokens of an instance are found by QFA (Hungarian).
+# The head's criterion (VITA's): every frame of a matched track supervised
+# (all-zero mask targets where the instance is absent), and VITA's
+# similarity loss (weight 0.5), computed in the distilled space: between
+# f^off = embed_head(video query) and the frozen IDOL's contrastive
+# embeddings of the frame queries matched to the same instance, so that
+# what OOKD distills is trained to identify its instance
+# (sim_space='vita': VITA's own sim_embed_frame/clip heads instead).
+teacher_video_head = dict(
+    absent_frames=True,
+    sim_space='distilled',
+    loss_sim=dict(type='VideoSimilarityLoss', loss_weight=0.5))
+
+# Video-level Hungarian matching, costs weighted like IDOL's losses (mask
+# costs over all frames, all-zero where the track is absent, as VITA); in
+# the average mode the tokens of an instance are found by QFA (Hungarian).
 teacher_train_cfg = dict(
     assigner=dict(
         type='VideoHungarianAssigner',
@@ -41,7 +54,8 @@ teacher_train_cfg = dict(
         iou_cost=dict(type='IoUCost', iou_mode='giou', weight=2.0),
         mask_cost=dict(type='FocalLossCost', weight=2.0, binary_input=True),
         dice_cost=dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0),
-        frame_reduction='mean'),
+        frame_reduction='mean',
+        mask_frames='all'),
     token_assigner=dict(type='QFAAssigner', match='hungarian'))
 
 # Whole-video inference: the frozen IDOL runs 18 frames at a time (VITA's

@@ -33,6 +33,7 @@ model = dict(
         max_windows_per_chunk=4,
         dec_frames_per_chunk=36),
     reference_cfg={{_base_.teacher_reference_cfg}},
+    video_head={{_base_.teacher_video_head}},
     train_cfg={{_base_.teacher_train_cfg}},
     test_cfg={{_base_.teacher_test_cfg}})
 

@@ -14,6 +14,7 @@ model = dict(
     base_checkpoint='work_dirs/idol_r50_8xb2-12k_ovis/iter_12000.pth',
     aggregator={{_base_.teacher_aggregator}},
     reference_cfg={{_base_.teacher_reference_cfg}},
+    video_head={{_base_.teacher_video_head}},
     train_cfg={{_base_.teacher_train_cfg}},
     # VITA keeps 20 predictions a video on OVIS (10 on YouTube-VIS)
     test_cfg=dict(

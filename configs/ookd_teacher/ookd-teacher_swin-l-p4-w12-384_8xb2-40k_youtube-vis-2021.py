@@ -20,6 +20,7 @@ model = dict(
     '2021/iter_12000.pth',
     aggregator={{_base_.teacher_aggregator}},
     reference_cfg={{_base_.teacher_reference_cfg}},
+    video_head={{_base_.teacher_video_head}},
     train_cfg={{_base_.teacher_train_cfg}},
     test_cfg={{_base_.teacher_test_cfg}})
 

@@ -162,6 +162,13 @@ class VISDataset(BaseVideoDataset):
         raw = self._load_json(self.ann_file)
         videos, annotations, categories = self._split_top_level(raw)
         self.cat2label = self._map_categories(categories)
+        if categories:
+            # the file's id of each label, for VISMetric's submission ids
+            label2cat = [None] * len(self.metainfo.get('classes') or ())
+            for cat_id, label in self.cat2label.items():
+                if label >= 0:
+                    label2cat[label] = cat_id
+            self._metainfo['category_ids'] = label2cat
         video_infos = self._parse_videos(videos)
         self._add_annotations(annotations, video_infos)
         self._mark_long_videos(video_infos)

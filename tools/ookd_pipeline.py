@@ -17,14 +17,17 @@ validation split(s) and a table in the paper's form is printed: AP, AP50,
 AP75, AR1, AR10, mAP_S, mAP_L (the last two where the metric has ``short``
 and ``long`` subsets, as YTVIS-22 and SynthVIS do).
 
-A stage whose final checkpoint exists is skipped, and so is an evaluation
-whose metrics file exists: rerunning the command resumes the pipeline.
+A stage whose final checkpoint loads is skipped, and so is an evaluation
+whose metrics file exists: rerunning the command resumes the pipeline. A
+final checkpoint that exists but does not load (a run killed while saving
+it) is moved aside to ``<name>.broken`` and its stage is trained again.
 A directory argument must hold exactly one ``idol_*.py``, one
 ``ookd-teacher_*.py`` and one ``ookd_*.py`` config.
 """
 import argparse
 import glob
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -127,6 +130,26 @@ def skip_train_val_options(config: str) -> List[str]:
     if last is None:
         return []
     return [f'train_cfg.val_begin={int(last) + 1}']
+
+
+def stage_done(ckpt: str) -> bool:
+    """Whether a stage finished: its final checkpoint exists and loads.
+
+    A checkpoint that exists but does not load (truncated by a run killed
+    while saving) is renamed to ``<ckpt>.broken`` and the stage is not done.
+    """
+    path = osp.join(ROOT, ckpt)
+    if not osp.exists(path):
+        return False
+    import mmookd  # noqa: F401  (the safe checkpoint loader)
+    from mmookd.utils.tool_checks import checkpoint_problem
+    problem = checkpoint_problem(path)
+    if problem is None:
+        return True
+    os.replace(path, path + '.broken')
+    print(f'    {ckpt} exists but {problem}: moved to {ckpt}.broken, the '
+          'stage is trained again', flush=True)
+    return False
 
 
 def run(cmd: List[str], title: str) -> None:
@@ -252,8 +275,8 @@ def main(argv=None) -> Optional[dict]:
         title = f'stage {i}/3 ({stage})'
         print(f'\n==> [{i}/{steps}] train {title}: {configs[stage]}',
               flush=True)
-        if osp.exists(osp.join(ROOT, ckpts[stage])):
-            print(f'    {ckpts[stage]} exists: skipped')
+        if stage_done(ckpts[stage]):
+            print(f'    {ckpts[stage]} exists and loads: skipped')
             continue
         if stage not in args.stages:
             raise SystemExit(f'ookd_pipeline: {ckpts[stage]} is missing and '

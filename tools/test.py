@@ -12,10 +12,14 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mmookd  # noqa: F401  (registers mmookd and applies the shims)
+from mmookd.utils.cfg_options import merge_cfg_options
 from mmookd.utils.compat import trust_checkpoint
+from mmookd.utils.tool_checks import (check_checkpoint_fits,
+                                      check_writable_file, load_state_dict_of)
 
 
 def parse_args():
@@ -52,6 +56,33 @@ def parse_args():
     return args
 
 
+def evaluator_outputs(cfg: Config) -> list:
+    """``(path, what)`` of the files the test evaluator(s) will write."""
+    evaluators = cfg.get('test_evaluator') or []
+    if isinstance(evaluators, dict):
+        evaluators = evaluators.get('metrics', [evaluators])
+    if isinstance(evaluators, dict):
+        evaluators = [evaluators]
+    outputs = []
+    for metric in evaluators:
+        prefix = metric.get('outfile_prefix') if hasattr(metric,
+                                                         'get') else None
+        if prefix:
+            what = f'test_evaluator outfile_prefix ({metric.get("type")})'
+            outputs += [(f'{prefix}.json', what), (f'{prefix}.zip', what)]
+    return outputs
+
+
+def check_outputs(args, cfg: Config) -> None:
+    """Every output path must be writable before the evaluation starts."""
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        raise ValueError(f'--out {args.out}: must be a .pkl file')
+    outputs = [(args.out, '--out'), (args.metrics_out, '--metrics-out')]
+    for path, what in outputs + evaluator_outputs(cfg):
+        if path:
+            check_writable_file(path, what)
+
+
 def main():
     args = parse_args()
     if args.trust_checkpoint:
@@ -59,7 +90,7 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -68,10 +99,15 @@ def main():
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True
+    check_outputs(args, cfg)
     runner = Runner.from_cfg(cfg)
+    # mmengine loads with strict=False and only logs what is missing: a
+    # checkpoint of another model would be tested with random weights
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    check_checkpoint_fits(model, load_state_dict_of(args.checkpoint),
+                          args.checkpoint)
     if args.out is not None:
-        assert args.out.endswith(('.pkl', '.pickle')), \
-            '--out must be a .pkl file'
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

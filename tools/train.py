@@ -16,6 +16,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmookd  # noqa: F401  (registers mmookd and applies the shims)
+from mmookd.utils.cfg_options import merge_cfg_options
 from mmookd.utils.compat import trust_checkpoint
 
 
@@ -65,7 +66,7 @@ def build_cfg(args) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -89,12 +90,37 @@ def build_cfg(args) -> Config:
                                'the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
+        check_last_checkpoint(cfg.work_dir)
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
+
+
+def check_last_checkpoint(work_dir: str) -> None:
+    """``--resume`` without a path reads ``work_dir/last_checkpoint``:
+    refuse an empty one (a run killed while writing it) or one that names
+    a missing file, listing the checkpoints that are there."""
+    save_file = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(save_file):
+        return  # nothing to resume: mmengine starts afresh and says so
+    with open(save_file) as f:
+        name = f.read().strip()
+    if name and osp.isfile(name):
+        return
+    found = sorted(
+        (f for f in os.listdir(work_dir)
+         if f.endswith('.pth') and f.split('_')[0] in ('iter', 'epoch')),
+        key=lambda f: int(''.join(c for c in f if c.isdigit()) or 0))
+    hint = (f'resume one of them with --resume {osp.join(work_dir, found[-1])}'
+            if found else 'no iter_*/epoch_* checkpoint is there')
+    problem = ('is empty (a run killed while writing it?)' if not name else
+               f'names {name}, which does not exist')
+    raise FileNotFoundError(
+        f'--resume: {save_file} {problem}. Checkpoints in {work_dir}: '
+        f'{found}; {hint}, or delete {save_file} to start afresh.')
 
 
 def setup_cpu_distributed(cfg: Config) -> None:

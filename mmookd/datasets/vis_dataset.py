@@ -30,6 +30,7 @@ unique, stable under subsets of a file, and invertible.
 """
 import copy
 import json
+import math
 import os
 import os.path as osp
 from numbers import Real
@@ -42,6 +43,7 @@ from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
+from ..utils.rle import rle_area, rle_problem
 from .metainfo import VIS_METAINFO
 
 LongVideoIds = Union[None, str, Iterable[int]]
@@ -162,8 +164,25 @@ class VISDataset(BaseVideoDataset):
         raw = self._load_json(self.ann_file)
         videos, annotations, categories = self._split_top_level(raw)
         self.cat2label = self._map_categories(categories)
+        if categories:
+            # the file's id of each label, for VISMetric's submission ids
+            label2cat = [None] * len(self.metainfo.get('classes') or ())
+            for cat_id, label in self.cat2label.items():
+                if label >= 0:
+                    label2cat[label] = cat_id
+            self._metainfo['category_ids'] = label2cat
         video_infos = self._parse_videos(videos)
+        self._empty_masks: List[str] = []
         self._add_annotations(annotations, video_infos)
+        if self._empty_masks:
+            print_log(
+                f'{self.ann_file}: {len(self._empty_masks)} frame '
+                'instance(s) have a segmentation whose mask is all zero; '
+                'they are skipped as absent on those frames (whatever '
+                f'their box): {", ".join(self._empty_masks[:5])}'
+                f'{" ..." if len(self._empty_masks) > 5 else ""}',
+                'current',
+                level=30)
         self._mark_long_videos(video_infos)
         data_list = list(video_infos.values())
         if self.check_frames:
@@ -290,6 +309,13 @@ class VISDataset(BaseVideoDataset):
             if not isinstance(file_names, list) or not file_names:
                 raise VISDatasetError(
                     f"{where}: 'file_names' must be a non-empty list.")
+            for key in ('height', 'width'):
+                value = video[key]
+                if isinstance(value, bool) or not isinstance(value, int) \
+                        or value <= 0:
+                    raise VISDatasetError(
+                        f"{where}: '{key}' must be a positive int, got "
+                        f'{value!r} ({type(value).__name__}).')
             num_frames = len(file_names)
             if video.get('length') is not None and \
                     video['length'] != num_frames:
@@ -410,6 +436,12 @@ class VISDataset(BaseVideoDataset):
             frame_where = f'{where}, frame {frame_id}'
             mask = self._normalize_mask(segm, height, width, frame_where)
             box = per_frame['bboxes'][frame_id]
+            if self._mask_area(mask, height, width) == 0:
+                # nothing to segment: the instance is absent on this frame
+                self._empty_masks.append(
+                    f'annotation id {ann_id} (video id {video_id}, frame '
+                    f'{frame_id}, box {box})')
+                continue
             if box is None:
                 box = self._mask_to_box(mask, height, width)
             bbox = self._to_xyxy(box, height, width, frame_where)
@@ -444,12 +476,25 @@ class VISDataset(BaseVideoDataset):
                 raise VISDatasetError(
                     f"{where}: an RLE mask needs 'size' and 'counts', got "
                     f'the keys {sorted(segm)}.')
-            size = [int(s) for s in segm['size']]
+            size = segm['size']
+            if not isinstance(size, (list, tuple)) or len(size) != 2 or any(
+                    isinstance(v, bool) or not isinstance(v, int)
+                    for v in size):
+                raise VISDatasetError(
+                    f"{where}: an RLE 'size' must be [height, width] (two "
+                    f'ints), got {size!r}.')
+            size = [int(v) for v in size]
             if size != [height, width]:
                 raise VISDatasetError(
                     f'{where}: mask size {size} differs from the video size '
                     f'[{height}, {width}] (height, width).')
             counts = segm['counts']
+            if isinstance(counts, (list, str, bytes)):
+                problem = rle_problem(counts, height, width)
+                if problem is not None:
+                    raise VISDatasetError(
+                        f'{where}: corrupt RLE mask: {problem}; pycocotools '
+                        'would decode it from memory outside the mask.')
             if isinstance(counts, list):
                 rle = mask_utils.frPyObjects(segm, height, width)
                 counts = rle['counts']
@@ -462,10 +507,30 @@ class VISDataset(BaseVideoDataset):
             return dict(size=size, counts=counts)
         if isinstance(segm, list) and all(isinstance(p, list)
                                           for p in segm) and segm:
+            for index, poly in enumerate(segm):
+                if not all(
+                        isinstance(v, Real) and not isinstance(v, bool)
+                        and math.isfinite(v) for v in poly):
+                    raise VISDatasetError(
+                        f'{where}: polygon {index} holds a value that is '
+                        f'not a finite number: {poly!r}.')
+                if len(poly) < 6 or len(poly) % 2:
+                    raise VISDatasetError(
+                        f'{where}: polygon {index} has {len(poly)} '
+                        'coordinates; a polygon needs at least 3 points '
+                        '(x1, y1, x2, y2, x3, y3, ...).')
             return segm
         raise VISDatasetError(
             f'{where}: a segmentation must be an RLE dict, a list of '
             f'polygons or null, got {type(segm).__name__}.')
+
+    @staticmethod
+    def _mask_area(mask: Union[dict, list], height: int, width: int) -> int:
+        """Foreground pixels of a normalised RLE dict or polygon mask."""
+        if isinstance(mask, list):
+            rle = mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
+            return int(mask_utils.area(rle))
+        return rle_area(mask['counts'])
 
     @staticmethod
     def _mask_to_box(mask: Union[dict, list], height: int,
@@ -492,6 +557,10 @@ class VISDataset(BaseVideoDataset):
                 f'{where}: a box must be [x, y, w, h] (4 numbers), got '
                 f'{box!r}.')
         x, y, w, h = (float(v) for v in box)
+        if not all(math.isfinite(v) for v in (x, y, w, h)):
+            raise VISDatasetError(
+                f'{where}: the box {list(box)} holds a value that is not a '
+                'finite number.')
         if w < 0 or h < 0:
             raise VISDatasetError(
                 f'{where}: negative box size (w={w}, h={h}) in bbox '

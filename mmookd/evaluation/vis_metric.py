@@ -53,6 +53,98 @@ def _frame_size(frame) -> tuple:
     return int(shape[0]), int(shape[1])
 
 
+def _category_key(name) -> str:
+    """Category name key: case and ``' '`` vs ``'_'`` do not matter (as
+    ``VISDataset``)."""
+    return str(name).strip().lower().replace(' ', '_')
+
+
+def label_category_ids(classes: Optional[Sequence[str]],
+                       categories: List[dict], source: str) -> List[int]:
+    """The annotation file's category id of each 0-based label.
+
+    Labels are indices into the class names the dataset used (its
+    ``metainfo['classes']``, also a subset of a file's categories); they are
+    matched to the file's ``categories`` by name, as ``VISDataset`` does, so
+    permuted or non-contiguous ids (1, 5, 9, ...) are mapped correctly.
+
+    Args:
+        classes (Sequence[str], optional): the dataset's class names; None:
+            label ``i`` is the ``i``-th category in id order.
+        categories (list[dict]): ``{'id': int, 'name': str}`` entries.
+        source (str): the file, for messages.
+
+    Returns:
+        list[int]: ``ids[label]``, one per class.
+
+    Raises:
+        ValueError: a class name that is not a category of the file.
+    """
+    if classes is None:
+        return sorted(int(c['id']) for c in categories)
+    name2id = {_category_key(c['name']): int(c['id']) for c in categories}
+    missing = [c for c in classes if _category_key(c) not in name2id]
+    if missing:
+        raise ValueError(
+            f'VISMetric: the classes {missing} of the dataset are not '
+            f'categories of {source} (its categories: '
+            f'{[c["name"] for c in categories]}); labels cannot be mapped to '
+            'its category ids')
+    return [name2id[_category_key(c)] for c in classes]
+
+
+def _relabel(tracks: List[dict], label2cat: Optional[List[int]],
+             what: str) -> List[dict]:
+    """Tracks with ``category_id`` = label + 1 -> the file's category id."""
+    if label2cat is None:
+        return tracks
+    out = []
+    for track in tracks:
+        label = int(track['category_id']) - 1
+        if not 0 <= label < len(label2cat) or label2cat[label] is None:
+            raise ValueError(
+                f'VISMetric: video {track["video_id"]}: {what} label '
+                f'{label} has no category id (the dataset has '
+                f'{len(label2cat)} classes, ids {label2cat})')
+        out.append(dict(track, category_id=label2cat[label]))
+    return out
+
+
+def _check_scores(scores: np.ndarray, video_id, where: str = '') -> None:
+    """Refuse NaN / inf track scores, naming the video (and frame)."""
+    finite = np.isfinite(scores)
+    if not finite.all():
+        raise ValueError(
+            f'VISMetric: video {video_id}{where}: track score(s) '
+            f'{scores[~finite][:3].tolist()} are not finite (a diverged '
+            'model?); NaN scores cannot be ranked and are not valid JSON '
+            'for a submission')
+
+
+def check_writable_prefix(prefix: str, what: str) -> None:
+    """Fail now if ``{prefix}.json`` / ``.zip`` cannot be written later.
+
+    Nothing is created: the folder (or its nearest existing parent, where
+    it will be made) must be a writable directory, and the two files must
+    not be directories or read-only files.
+    """
+    folder = osp.dirname(osp.abspath(prefix))
+    existing = folder
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f'VISMetric: {what} {prefix!r}: {existing} is not a writable '
+            'folder; the results could not be written after evaluation')
+    for ext in ('.json', '.zip'):
+        path = prefix + ext
+        if osp.isdir(path) or (osp.exists(path)
+                               and not os.access(path, os.W_OK)):
+            raise PermissionError(
+                f'VISMetric: {what} {prefix!r}: {path} is a folder or '
+                'read-only')
+
+
 @METRICS.register_module()
 class VISMetric(BaseVideoMetric):
     """Video instance segmentation AP/AR, official YouTube-VIS protocol.
@@ -142,6 +234,8 @@ class VISMetric(BaseVideoMetric):
         if format_only and not outfile_prefix:
             raise ValueError('VISMetric: format_only=True needs '
                              'outfile_prefix (where to write the zip)')
+        if outfile_prefix:
+            check_writable_prefix(outfile_prefix, 'outfile_prefix')
         self.backend_args = backend_args
         if ann_file is not None and not mmengine.exists(
                 ann_file, backend_args=backend_args):
@@ -290,6 +384,7 @@ class VISMetric(BaseVideoMetric):
                                f'{frame_id}: pred_track_instances has no '
                                f'"{key}"')
         scores = _to_numpy(pred.get('scores')).reshape(-1)
+        _check_scores(scores, video_id, f', frame {frame_id}')
         labels = _to_numpy(pred.get('labels')).reshape(-1)
         ids = _to_numpy(pred.get('instances_id')).reshape(-1)
         masks = pred.get('masks')
@@ -364,6 +459,9 @@ class VISMetric(BaseVideoMetric):
                 f' has {len(segms)} segmentations, the video has {length} '
                 'frames')
         height, width = size if size is not None else (None, None)
+        _check_scores(
+            np.array([float(pred['score'])]), video_id,
+            f' (pred_video_instances[{index}])')
         return dict(
             video_id=video_id,
             score=float(pred['score']),
@@ -410,12 +508,23 @@ class VISMetric(BaseVideoMetric):
                               'processed twice; the first one is kept')
                 continue
             records[rec['video_id']] = rec
-        preds = [p for rec in records.values() for p in rec['preds']]
+        ann = self._load_ann_file() if self.ann_file is not None else None
+        label2cat, categories = self._category_map(ann)
+        preds = _relabel([p for rec in records.values() for p in rec['preds']],
+                         label2cat, 'predicted')
         if self.outfile_prefix:
             self.dump_submission(preds, self.outfile_prefix)
         if self.format_only:
             return dict()
-        gts, cat_ids, cat_names = self._load_gts(records)
+        if ann is not None:
+            gts = self._load_gts_from_file(records, ann)
+        else:
+            gts = _relabel(self._load_gts(records), label2cat, 'GT')
+        if not categories:  # neither classes nor a file: ids seen in the GT
+            num = max([g['category_id'] for g in gts] + [1])
+            categories = [(i, str(i)) for i in range(1, num + 1)]
+        cat_ids = [c for c, _ in categories]
+        cat_names = [n for _, n in categories]
         video_ids = list(records)
         evaluator = YTVISEvaluator(gts, preds, cat_ids, video_ids)
         evaluator.evaluate(progress=len(video_ids) >= 50)
@@ -462,10 +571,44 @@ class VISMetric(BaseVideoMetric):
                 out[f'segm_AP_{name}'] = float(ap)
         return out
 
-    def _load_gts(self, records: Dict) -> tuple:
-        """GT tracks, category ids and names for the evaluated videos."""
-        if self.ann_file is not None:
-            return self._load_gts_from_file(records)
+    def _category_map(self, ann: Optional[dict]) -> tuple:
+        """Labels -> category ids, and the evaluated ``(id, name)`` pairs.
+
+        With ``ann_file`` the labels (indices into the dataset's
+        ``classes``) are matched to its categories by name; without it the
+        ``category_ids`` that ``VISDataset`` puts in the metainfo (the ids
+        of the dataset's annotation file) are used, else ``label + 1``.
+
+        Returns:
+            tuple: ``label2cat`` (list[int] | None for ``label + 1``) and the
+            evaluated categories, a list of ``(id, name)`` sorted by id
+            (empty when neither classes nor a file say).
+        """
+        meta = self.dataset_meta or {}
+        classes = meta.get('classes', None)
+        if ann is not None:
+            label2cat = label_category_ids(classes, ann['categories'],
+                                           f'ann_file {self.ann_file}')
+            if classes is None:
+                cats = sorted(ann['categories'], key=lambda c: c['id'])
+                classes = [c['name'] for c in cats]
+        else:
+            label2cat = meta.get('category_ids', None)
+            if label2cat is not None and classes is not None and \
+                    len(label2cat) != len(classes):
+                raise ValueError(
+                    f'VISMetric: dataset_meta has {len(classes)} classes '
+                    f'but {len(label2cat)} category_ids')
+        if classes is None:
+            return label2cat, []
+        ids = label2cat if label2cat is not None else list(
+            range(1, len(classes) + 1))
+        pairs = sorted((int(i), str(name).replace(' ', '_'))
+                       for i, name in zip(ids, classes) if i is not None)
+        return label2cat, pairs
+
+    def _load_gts(self, records: Dict) -> List[dict]:
+        """GT tracks (``category_id`` = label + 1) from the frames."""
         if not any(rec['gts'] is not None for rec in records.values()):
             raise ValueError(
                 'VISMetric: no ground truth: the frames carry no '
@@ -480,21 +623,20 @@ class VISMetric(BaseVideoMetric):
                    'value is -1; use format_only=True for a server split')
             warnings.warn(msg)
             MMLogger.get_current_instance().warning(msg)
-        classes = (self.dataset_meta or {}).get('classes', None)
-        if classes is None:
-            num = max([g['category_id'] for g in gts] + [1])
-            classes = [str(i) for i in range(1, num + 1)]
-        cat_ids = list(range(1, len(classes) + 1))
-        return gts, cat_ids, [str(c).replace(' ', '_') for c in classes]
+        return gts
 
-    def _load_gts_from_file(self, records: Dict) -> tuple:
-        """Read the GT of the evaluated videos from ``ann_file``."""
+    def _load_ann_file(self) -> dict:
+        """``ann_file``, checked to be a YTVIS JSON."""
         data = mmengine.load(self.ann_file, backend_args=self.backend_args)
-        if not isinstance(data, dict) or not all(
-                k in data for k in ('videos', 'annotations', 'categories')):
+        keys = ('videos', 'categories') if self.format_only else (
+            'videos', 'annotations', 'categories')
+        if not isinstance(data, dict) or not all(k in data for k in keys):
             raise ValueError(f'VISMetric: ann_file {self.ann_file} is not a '
-                             'YTVIS JSON (needs videos, annotations, '
-                             'categories)')
+                             f'YTVIS JSON (needs {", ".join(keys)})')
+        return data
+
+    def _load_gts_from_file(self, records: Dict, data: dict) -> List[dict]:
+        """The GT of the evaluated videos from ``ann_file``'s content."""
         videos = {v['id']: v for v in data['videos']}
         missing = [v for v in records if v not in videos]
         if missing:
@@ -525,14 +667,7 @@ class VISMetric(BaseVideoMetric):
                     iscrowd=int(ann.get('iscrowd', 0) or 0),
                     segmentations=segms,
                     areas=ann.get('areas')))
-        cats = sorted(data['categories'], key=lambda c: c['id'])
-        names = [str(c['name']).replace(' ', '_') for c in cats]
-        classes = (self.dataset_meta or {}).get('classes', None)
-        if classes is not None and len(classes) != len(cats):
-            warnings.warn(f'VISMetric: dataset_meta has {len(classes)} '
-                          f'classes, ann_file {self.ann_file} '
-                          f'{len(cats)} categories')
-        return gts, [int(c['id']) for c in cats], names
+        return gts
 
     @staticmethod
     def dump_submission(preds: List[dict], outfile_prefix: str) -> tuple:
@@ -550,6 +685,8 @@ class VISMetric(BaseVideoMetric):
         out_dir = osp.dirname(osp.abspath(outfile_prefix))
         os.makedirs(out_dir, exist_ok=True)
         json_path, zip_path = f'{outfile_prefix}.json', f'{outfile_prefix}.zip'
+        for p in preds:
+            _check_scores(np.array([float(p['score'])]), p['video_id'])
         submission = [
             dict(
                 video_id=p['video_id'],

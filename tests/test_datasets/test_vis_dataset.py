@@ -7,6 +7,7 @@ rectangles so that boxes and RLEs are known exactly.
 """
 import copy
 import json
+import logging
 import os
 import os.path as osp
 import random
@@ -912,3 +913,120 @@ def test_synthvis_config_builds_and_runs_train_pipeline(tmp_path):
     packed = val[(1, 3)]
     assert packed['inputs'].shape == (1, 3, 128, 128)
     assert packed['data_samples'][0].img_id == 20003
+
+
+# ----------------------------------------------------------------------
+# corrupt or odd input that used to pass silently (docs/robustness.md)
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize('value', ['48', 48.0, 0, True])
+def test_video_size_must_be_a_positive_int(tmp_path, value):
+
+    def mutate(raw):
+        raw['videos'][1]['height'] = value
+
+    msg = _error_of(tmp_path, mutate)
+    assert 'video id 7' in msg and "'height' must be a positive int" in msg
+    assert repr(value) in msg
+
+
+@pytest.mark.parametrize('form', ['string', 'list'])
+@pytest.mark.parametrize('delta', [-5, 7])
+def test_rle_counts_must_add_up_to_the_frame(tmp_path, form, delta):
+    mask = box_mask(30, 5, 8, 6)
+    runs = uncompressed_rle(mask)['counts']
+    runs[-1] += delta  # the last run (background) is too short / too long
+    bad = dict(size=[H, W], counts=runs)
+    if form == 'string':
+        bad = dict(bad, counts=mask_utils.frPyObjects(
+            bad, H, W)['counts'].decode('ascii'))
+
+    def mutate(raw):
+        raw['annotations'][1]['segmentations'][1] = bad
+
+    msg = _error_of(tmp_path, mutate)
+    assert 'annotation id 12' in msg and 'video id 3' in msg
+    assert 'frame 1' in msg and 'corrupt RLE' in msg
+    assert f'add up to {H * W + delta} pixels' in msg
+
+
+def test_garbage_rle_string_is_refused(tmp_path):
+
+    def mutate(raw):
+        raw['annotations'][0]['segmentations'][0]['counts'] = 'oooo'
+
+    msg = _error_of(tmp_path, mutate)
+    assert 'annotation id 11' in msg and 'frame 0' in msg
+    assert 'truncated' in msg
+
+
+def test_box_with_nan_is_refused(tmp_path):
+
+    def mutate(raw):
+        raw['annotations'][2]['bboxes'][2] = [40, float('nan'), 20, 20]
+
+    msg = _error_of(tmp_path, mutate)
+    assert 'annotation id 21' in msg and 'video id 7' in msg
+    assert 'frame 2' in msg and 'not a finite number' in msg
+
+
+def test_all_zero_mask_with_a_box_is_absent_and_reported(tmp_path):
+    ann_file, raw = two_video_set(tmp_path)
+    # annotation 12, frame 1: a box but an empty mask
+    raw['annotations'][1]['segmentations'][1] = rle(
+        np.zeros((H, W), np.uint8))
+    write_json(ann_file, raw)
+    from mmengine.logging import MMLogger
+    logs = []
+    logger = MMLogger.get_current_instance()
+    handler = logging.Handler()
+    handler.emit = lambda record: logs.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        dataset = build(ann_file, tmp_path, test_mode=True)
+    finally:
+        logger.removeHandler(handler)
+    frames = dataset.get_data_info(0)['images']
+    assert [i['instance_id'] for i in frames[1]['instances']] == [11]
+    warning = [m for m in logs if 'all zero' in m]
+    assert len(warning) == 1
+    assert 'annotation id 12 (video id 3, frame 1' in warning[0]
+
+
+@pytest.mark.parametrize('poly', [[1, 2, 30, 40], [1, 2, 30, 40, 5],
+                                  [1, 2, 30, 40, 5, None]])
+def test_polygon_of_fewer_than_3_points_is_refused(tmp_path, poly):
+
+    def mutate(raw):
+        raw['annotations'][0]['segmentations'][1] = [
+            [1, 1, 9, 1, 9, 9], poly
+        ]
+
+    msg = _error_of(tmp_path, mutate)
+    assert 'annotation id 11' in msg and 'frame 1' in msg
+    assert 'polygon 1' in msg
+
+
+def _pipeline_error(tmp_path, pipeline, test_mode):
+    """A frame on disk of another size than its video's JSON size."""
+    ann_file, _ = two_video_set(tmp_path)
+    path = osp.join(str(tmp_path), 'train', 'JPEGImages', 'vid_three',
+                    '00005.jpg')
+    cv2.imwrite(path, np.full((H - 8, W, 3), 20, np.uint8))
+    dataset = build(
+        ann_file, tmp_path, pipeline=pipeline, test_mode=test_mode)
+    with pytest.raises(ValueError) as info:
+        if test_mode:
+            dataset[0]
+        else:
+            dataset[(0, 0)]
+    return str(info.value)
+
+
+@pytest.mark.parametrize('which', ['train', 'test'])
+def test_frame_of_another_size_than_the_json_names_it(tmp_path, which):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'synthvis.py'))
+    pipeline = cfg[f'{which}_pipeline']
+    msg = _pipeline_error(tmp_path, pipeline, which == 'test')
+    assert 'vid_three/00005.jpg' in msg
+    assert 'video id 3' in msg and 'frame 1' in msg
+    assert f'{H - 8}x{W}' in msg and f'{H}x{W}' in msg

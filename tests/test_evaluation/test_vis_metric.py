@@ -373,7 +373,9 @@ def test_errors_name_the_culprit(tmp_path):
             dict(
                 videos=[dict(id=1, height=H, width=W, length=4)],
                 annotations=[],
-                categories=[dict(id=1, name='disc')])))
+                categories=[
+                    dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)
+                ])))
     gts = scene()
     with pytest.raises(ValueError, match='video 5 .*gt.json'):
         run_metric([make_video(5, gts, perfect(gts), 4)], ann_file=str(path))
@@ -546,3 +548,158 @@ def test_metric_equals_official_protocol(seed, tmp_path, monkeypatch):
                               'mAP_l', 'AR@1', 'AR@10', 'AR@100')):
         assert mine[f'youtube_vis/segm_{item}'] == pytest.approx(
             official.stats[i], abs=1e-6), item
+
+
+# ----------------------------------------------------------------------
+# category ids: labels are mapped through the dataset's class names
+def three_tracks(length=4):
+    """Three GT tracks, one of each class (labels 0, 1, 2)."""
+    return scene(length=length) + [
+        (3, 2, [box(0, 22, 6, 30) for _ in range(length)])
+    ]
+
+
+def ann_file_with_ids(tmp_path, gts, cat_ids, video_id=1, length=4,
+                      names=CLASSES):
+    """A YTVIS JSON of one video whose category ``names[i]`` has id
+    ``cat_ids[i]``; GT track label ``i`` -> ``cat_ids[i]``."""
+    ann = dict(
+        videos=[dict(id=video_id, height=H, width=W, length=length)],
+        annotations=[
+            dict(
+                id=iid,
+                video_id=video_id,
+                category_id=cat_ids[label],
+                iscrowd=0,
+                segmentations=[
+                    None if m is None else encode_masks(m[None])[0]
+                    for m in masks
+                ]) for iid, label, masks in gts
+        ],
+        categories=[
+            dict(id=i, name=n) for i, n in zip(cat_ids, names)
+        ])
+    path = tmp_path / 'gt.json'
+    path.write_text(json.dumps(ann))
+    return str(path)
+
+
+@pytest.mark.parametrize('cat_ids', [(3, 1, 2), (1, 5, 9), (9, 5, 1)])
+def test_perfect_predictions_score_one_whatever_the_category_ids(
+        tmp_path, cat_ids):
+    gts = three_tracks()
+    path = ann_file_with_ids(tmp_path, gts, cat_ids)
+    prefix = str(tmp_path / 'results')
+    res = run_metric([make_video(1, gts, perfect(gts), 4, with_gt=False)],
+                     ann_file=path,
+                     outfile_prefix=prefix)
+    assert res['youtube_vis/segm_mAP'] == pytest.approx(1.0)
+    for name in CLASSES:
+        assert res[f'youtube_vis/segm_AP_{name}'] == pytest.approx(1.0)
+    # the submission carries the file's ids: label i -> cat_ids[i]
+    with zipfile.ZipFile(prefix + '.zip') as zf:
+        results = json.loads(zf.read('results.json'))
+    with open(path) as f:
+        truth = {
+            json.dumps(a['segmentations']): a['category_id']
+            for a in json.load(f)['annotations']
+        }
+    assert len(results) == 3
+    for r in results:
+        assert r['category_id'] == truth[json.dumps(r['segmentations'])]
+
+
+def test_subset_of_classes_scores_one_and_submits_the_files_ids(tmp_path):
+    """``VISDataset(metainfo=dict(classes=...))`` trains a subset: its
+    labels index the subset; the metric maps them back by name."""
+    from pycocotools import mask as mask_utils
+
+    from mmookd.datasets import VISDataset
+    gts = three_tracks()
+    path = ann_file_with_ids(tmp_path, gts, (1, 5, 9))
+    with open(path) as f:
+        data = json.load(f)
+    data['videos'][0]['file_names'] = [f'1/{t}.jpg' for t in range(4)]
+    with open(path, 'w') as f:
+        json.dump(data, f)
+    subset = ('triangle', 'square')  # ids 9, 5; labels 0, 1
+    dataset = VISDataset(
+        ann_file=path,
+        dataset_version='synthvis',
+        metainfo=dict(classes=subset),
+        test_mode=True,
+        lazy_init=False)
+    assert dataset.metainfo['category_ids'] == [9, 5]
+    frames = dataset.get_data_info(0)['images']
+    # perfect predictions in the dataset's label space
+    tracks = {}
+    for t, frame in enumerate(frames):
+        for inst in frame['instances']:
+            mask = mask_utils.decode(inst['mask']).astype(bool)
+            tracks.setdefault(inst['instance_id'], [None] * 4)[t] = (
+                0.9, inst['bbox_label'], mask)
+    assert sorted(tracks) == [2, 3]  # the disc track is not trained
+    preds = list(tracks.items())
+    video = make_video(1, [], preds, 4, with_gt=False)
+    metric = VISMetric(ann_file=path, round_digits=None)
+    metric.dataset_meta = dataset.metainfo
+    metric.process({}, [video.to_dict()])
+    res = metric.evaluate(1)
+    assert res['youtube_vis/segm_mAP'] == pytest.approx(1.0)
+    assert res['youtube_vis/segm_AP_square'] == pytest.approx(1.0)
+    assert res['youtube_vis/segm_AP_triangle'] == pytest.approx(1.0)
+    assert 'youtube_vis/segm_AP_disc' not in res  # not trained, not scored
+    # format_only without ann_file: the ids come from the dataset's file
+    prefix = str(tmp_path / 'sub')
+    metric = VISMetric(format_only=True, outfile_prefix=prefix)
+    metric.dataset_meta = dataset.metainfo
+    metric.process({}, [make_video(1, [], preds, 4, with_gt=False).to_dict()])
+    metric.evaluate(1)
+    with open(prefix + '.json') as f:
+        results = json.load(f)
+    present = {r['category_id']: sum(s is not None for s in r['segmentations'])
+               for r in results}
+    assert present == {5: 3, 9: 4}  # square absent in frame 2
+
+
+def test_classes_missing_from_the_file_are_refused(tmp_path):
+    gts = scene()
+    path = ann_file_with_ids(
+        tmp_path, gts, (1, 2, 3), names=('disc', 'square', 'star'))
+    with pytest.raises(ValueError, match=r"\['triangle'\].*gt.json"):
+        run_metric([make_video(1, gts, perfect(gts), 4, with_gt=False)],
+                   ann_file=path)
+
+
+def test_nan_scores_are_refused_naming_the_video(tmp_path):
+    gts = scene()
+    preds = perfect(gts)
+    preds[0][1][1] = (float('nan'), 0, preds[0][1][1][2])
+    with pytest.raises(ValueError, match='video 4, frame 1.*not finite'):
+        run_metric([make_video(4, gts, preds, 4)],
+                   outfile_prefix=str(tmp_path / 'r'))
+    assert not (tmp_path / 'r.json').exists()
+    sample = make_video(4, gts, perfect(gts), 4)
+    sample.pred_video_instances = [
+        dict(score=float('inf'), label=0, segmentations=[None] * 4)
+    ]
+    with pytest.raises(ValueError, match='video 4 .*not finite'):
+        run_metric([sample])
+    with pytest.raises(ValueError, match='video 7.*not finite'):
+        VISMetric.dump_submission([
+            dict(video_id=7, score=float('nan'), category_id=1,
+                 segmentations=[])
+        ], str(tmp_path / 'x'))
+
+
+def test_unwritable_outfile_prefix_fails_at_construction(tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    with pytest.raises(PermissionError, match='not a writable folder'):
+        VISMetric(format_only=True, outfile_prefix=str(blocker / 'res'))
+    (tmp_path / 'res.zip').mkdir()
+    with pytest.raises(PermissionError, match='res.zip is a folder'):
+        VISMetric(outfile_prefix=str(tmp_path / 'res'))
+    # a folder that does not exist yet is fine (made when writing)
+    VISMetric(outfile_prefix=str(tmp_path / 'new' / 'deeper' / 'res'))
+    assert not (tmp_path / 'new').exists()

@@ -104,3 +104,39 @@ def test_table_in_percent_with_missing_columns(pipeline):
     ]
     assert table[2].split() == ['IDOL', '7.9', '23.8', '-', '-', '-', '10.0',
                                 '-']
+
+
+def test_a_stage_is_done_only_when_its_checkpoint_loads(
+        pipeline, tmp_path, monkeypatch, capsys):
+    import torch
+    work = tmp_path / 'work'
+    configs = pipeline.resolve_configs('synthvis')
+    ckpts = {
+        s: pipeline.final_checkpoint(
+            osp.join(ROOT, configs[s]), str(work / s))
+        for s in pipeline.STAGE_NAMES
+    }
+    for stage in ('idol', 'teacher'):
+        (work / stage).mkdir(parents=True)
+        torch.save(
+            dict(meta=dict(iter=1), state_dict={'w': torch.ones(3)}),
+            ckpts[stage])
+    # the teacher's run was killed while saving: half a file
+    data = open(ckpts['teacher'], 'rb').read()
+    with open(ckpts['teacher'], 'wb') as f:
+        f.write(data[:len(data) // 2])
+    assert pipeline.stage_done(ckpts['idol'])
+    assert not pipeline.stage_done(ckpts['ookd'])
+    trained = []
+    monkeypatch.setattr(pipeline, 'run',
+                        lambda cmd, title: trained.append(cmd[2]))
+    monkeypatch.setattr(pipeline, 'build_teacher_cache', lambda *a: None)
+    monkeypatch.setattr(pipeline, 'evaluate', lambda *a: {})
+    pipeline.main(['synthvis', '--work-dir', str(work)])
+    # stage 1 skipped; the half-written teacher retrained (and stage 3)
+    assert trained == [configs['teacher'], configs['ookd']]
+    assert osp.exists(ckpts['teacher'] + '.broken')
+    assert not osp.exists(ckpts['teacher'])
+    out = capsys.readouterr().out
+    assert 'iter_2000.pth exists and loads: skipped' in out
+    assert 'iter_500.pth exists but it does not load' in out

@@ -27,9 +27,16 @@ class LoadVISFrame(LoadImageFromFile):
     - img_shape: (H, W)
     - ori_shape: (H, W)
 
+    The decoded frame must have the size the annotation file gives its
+    video (``height`` and ``width`` of the frame's data dict, when present):
+    masks and boxes are in that size, and a frame of another size would
+    otherwise fail deep inside a transform (training) or be scored against
+    masks of another size (testing).
+
     Raises:
         FileNotFoundError: The frame file does not exist.
         OSError: The frame file cannot be read or decoded.
+        ValueError: The frame's size differs from the annotation file's.
     """
 
     def transform(self, results: dict) -> Optional[dict]:
@@ -56,4 +63,22 @@ class LoadVISFrame(LoadImageFromFile):
                 raise FileNotFoundError(f'Missing {where}.') from err
             raise OSError(f'Cannot read {where}: {type(err).__name__}: '
                           f'{err}') from err
+        if out is not None:
+            self._check_size(out)
         return out
+
+    @staticmethod
+    def _check_size(results: dict) -> None:
+        """Raise if the frame's size is not the JSON's ``height, width``."""
+        height, width = results.get('height'), results.get('width')
+        if height is None or width is None:
+            return
+        shape = tuple(results['img'].shape[:2])
+        if shape != (height, width):
+            raise ValueError(
+                f"frame file {results.get('img_path')!r} (video id "
+                f"{results.get('video_id')}, frame {results.get('frame_id')})"
+                f' is {shape[0]}x{shape[1]} (height x width) but the '
+                f'annotation file gives its video {height}x{width}; masks '
+                'and boxes are in that size. Fix the frame or the '
+                "video's height/width in the JSON.")

@@ -10,7 +10,7 @@ from typing import Dict, List, Tuple
 from mmdet.models.detectors import DeformableDETR
 from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList, SampleList
-from torch import Tensor
+from torch import Tensor, nn
 
 
 @MODELS.register_module()
@@ -42,6 +42,20 @@ class IDOLDeformableDETR(DeformableDETR):
             raise ValueError(
                 f'IDOLDeformableDETR: num_mask_levels ({num_mask_levels}) > '
                 f'num_feature_levels ({self.num_feature_levels})')
+
+    def _init_layers(self) -> None:
+        """mmdet's layers, with ``level_embed`` given a defined value.
+
+        mmdet allocates ``level_embed`` (num_feature_levels, C) with
+        ``torch.Tensor(...)``, i.e. uninitialised memory, and draws it only
+        in :meth:`init_weights`. A model that is not initialised (a frozen
+        teacher that waits for its checkpoint, a test) would otherwise hold
+        whatever that memory held (NaN at times). Zeros take no random
+        number, so seeded builds draw the same weights as before;
+        :meth:`init_weights` still draws it from N(0, 1).
+        """
+        super()._init_layers()
+        nn.init.zeros_(self.level_embed)
 
     @staticmethod
     def memory_to_maps(memory: Tensor, spatial_shapes: Tensor,

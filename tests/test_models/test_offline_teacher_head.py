@@ -209,3 +209,23 @@ def test_track_matching_keeps_one_query_per_instance():
     assert [p.tolist() for p in track] == [[0, 1], [0, 1]]
     with pytest.raises(ValueError, match='teacher_match'):
         teacher_frame_picks(out, clip, argmin, match='video')
+
+
+def test_hard_references_pick_the_most_similar_frame_query():
+    model = build_teacher(
+        reference_cfg=dict(space='query', temperature=1.0, hard=True))
+    head = model.video_head
+    dims = head.idol.embed_dims
+    frame_queries = torch.zeros(1, 1, 3, dims)
+    for n in range(3):
+        frame_queries[0, 0, n, n] = 1.0
+    refs = torch.tensor([[[[.1, .1, .2, .2], [.5, .5, .2, .2],
+                           [.9, .9, .1, .1]]]])
+    state = dict(queries=frame_queries, references=refs)
+    video = torch.zeros(1, 1, dims, requires_grad=True)
+    with torch.no_grad():
+        video[0, 0, 1] = 0.6  # closest to frame query 1, softly
+    out = head.references(video, state)
+    assert torch.allclose(out[0, 0, 0], refs[0, 0, 1])
+    out.sum().backward()  # straight-through: the soft weights' gradient
+    assert video.grad is not None and video.grad.abs().sum() > 0

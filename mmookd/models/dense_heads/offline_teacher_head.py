@@ -96,7 +96,9 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, BaseModule):
         reference_cfg (dict): ``space`` ``'query'`` (dot product with the
             frame queries, default) or ``'embed'`` (with the frame
             embeddings), ``temperature`` (None: ``sqrt(C)`` for ``'query'``,
-            1 for ``'embed'``).
+            1 for ``'embed'``), ``hard`` (False: the softmax-weighted mean
+            of the frame references; True: the reference of the most
+            similar frame query, with straight-through gradients).
         loss_cls, loss_bbox, loss_iou, loss_mask, loss_dice (dict): IDOL's
             losses and weights (2, 5, 2, 2, 5).
         loss_sim (dict, optional): VITA's similarity loss (0.5); None: off.
@@ -165,6 +167,7 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, BaseModule):
             raise ValueError('OfflineTeacherHead: reference_cfg.space must '
                              f"be 'query' or 'embed', got {space!r}")
         self.reference_space = space
+        self.reference_hard = reference_cfg.get('hard', False)
         self.reference_temperature = reference_cfg.get('temperature')
         if (self.reference_temperature is not None
                 and self.reference_temperature <= 0):
@@ -241,6 +244,12 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, BaseModule):
             query = self.idol.embed_head(queries)
         logits = torch.einsum('bvc,btnc->btvn', query, keys)
         weights = (logits / self.reference_temperature).softmax(-1)
+        if self.reference_hard:
+            # the reference of the most similar frame query; gradients
+            # through the soft weights (straight-through)
+            hard = torch.zeros_like(weights).scatter_(
+                -1, weights.argmax(-1, keepdim=True), 1.0)
+            weights = hard + weights - weights.detach()
         return torch.einsum('btvn,btnr->btvr', weights,
                             state['references'][:, frames])
 

@@ -117,8 +117,9 @@ def encode_masks(masks: np.ndarray) -> List[dict]:
         raise ValueError(f'masks must be (N, H, W), got {masks.shape}')
     if masks.shape[0] == 0:
         return []
-    fortran = np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8))
-    rles = mask_utils.encode(fortran)
+    # one copy: (N, W, H) C-ordered uint8 is (H, W, N) in Fortran order
+    buf = np.ascontiguousarray(masks.transpose(0, 2, 1), dtype=np.uint8)
+    rles = mask_utils.encode(buf.transpose(2, 1, 0))
     return [{
         'size': [int(s) for s in r['size']],
         'counts': r['counts'].decode('ascii')

@@ -62,6 +62,9 @@ def test_perfect_predictions_give_one():
     for key in ('HOTA', 'DetA', 'AssA', 'LocA', 'IDF1'):
         assert values[key] == pytest.approx(1.0)
     assert values['IDSW'] == 0
+    # GT without annotation ids (ranked by their order instead)
+    no_ids = [dict(g, id=None) for g in gts]
+    assert summary(no_ids, dts, [1], [1])['HOTA'] == pytest.approx(1.0)
 
 
 def test_swapped_ids_lower_assa_and_idf1_not_deta():

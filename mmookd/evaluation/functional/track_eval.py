@@ -212,7 +212,9 @@ class TrackEvaluator:
                                dtype=np.int64)
             dt_cats = np.array([int(d['category_id']) for d in dts],
                                dtype=np.int64)
-            gt_order = [g.get('id', j) for j, g in enumerate(gts)]
+            gt_order = [g.get('id') for g in gts]
+            if None in gt_order or len({type(o) for o in gt_order}) > 1:
+                gt_order = list(range(len(gts)))  # ids missing / mixed
             per_cat = OrderedDict()
             for cat in self.cat_ids:
                 data = sequence_data(frames, gt_cats == cat, dt_cats == cat,

@@ -14,8 +14,9 @@ variants) fine-tunes from the stage-1 checkpoint instead, and the pipeline
 points it there. Then IDOL and
 OOKD (and, with ``--eval-teacher``, the teacher) are evaluated on the
 validation split(s) and a table in the paper's form is printed: AP, AP50,
-AP75, AR1, AR10, mAP_S, mAP_L (the last two where the metric has ``short``
-and ``long`` subsets, as YTVIS-22 and SynthVIS do).
+AP75, AR1, AR10, mAP_S, mAP_L (where the metric has ``short`` and ``long``
+subsets, as YTVIS-22 and SynthVIS do), and HOTA/AssA on the short and long
+videos (where the metric has ``track_metrics``, as SynthVIS's does).
 
 A stage whose final checkpoint loads is skipped, and so is an evaluation
 whose metrics file exists: rerunning the command resumes the pipeline. A
@@ -47,7 +48,9 @@ STAGE_NAMES = ('idol', 'teacher', 'ookd')
 METRIC_COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
                   ('AP75', 'segm_mAP_75'), ('AR1', 'segm_AR@1'),
                   ('AR10', 'segm_AR@10'), ('mAP_S', 'short_segm_mAP'),
-                  ('mAP_L', 'long_segm_mAP'))
+                  ('mAP_L', 'long_segm_mAP'), ('HOTA_S', 'short_segm_HOTA'),
+                  ('AssA_S', 'short_segm_AssA'),
+                  ('HOTA_L', 'long_segm_HOTA'), ('AssA_L', 'long_segm_AssA'))
 
 
 def parse_args(argv=None):

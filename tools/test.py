@@ -83,6 +83,48 @@ def check_outputs(args, cfg: Config) -> None:
             check_writable_file(path, what)
 
 
+# (column, metric key without prefix and subset) of the printed summary
+SUMMARY_COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
+                   ('HOTA', 'segm_HOTA'), ('DetA', 'segm_DetA'),
+                   ('AssA', 'segm_AssA'), ('IDF1', 'segm_IDF1'),
+                   ('IDSW', 'segm_IDSW'), ('AP_occL', 'segm_mAP_occ_light'),
+                   ('AP_occM', 'segm_mAP_occ_medium'),
+                   ('AP_occH', 'segm_mAP_occ_heavy'))
+
+
+def format_summary(metrics: dict) -> str:
+    """The headline figures of a VIS evaluation, one row per subset.
+
+    Rows: the main keys, then each ``<subset>_`` prefix found (e.g. short,
+    long, all); columns: those of :data:`SUMMARY_COLUMNS` that any row has
+    (AP, HOTA, ... in percent; IDSW a count). '' when there is none.
+    """
+    values = {k.split('/')[-1]: v for k, v in metrics.items()}
+    subsets = sorted({
+        k[:-len(key) - 1]
+        for k in values for _, key in SUMMARY_COLUMNS
+        if k.endswith('_' + key) and k != key
+    })
+    rows = [('main', '')] + [(name, name + '_') for name in subsets]
+    columns = [(c, key) for c, key in SUMMARY_COLUMNS
+               if any(p + key in values for _, p in rows)]
+    if not columns:
+        return ''
+    lines = ['subset  ' + ''.join(f'{c:>9}' for c, _ in columns)]
+    for name, prefix in rows:
+        cells = []
+        for column, key in columns:
+            v = values.get(prefix + key)
+            if v is None or v < 0:
+                cells.append(f'{"-":>9}')
+            elif column == 'IDSW':
+                cells.append(f'{int(v):>9d}')
+            else:
+                cells.append(f'{100 * v:>9.1f}')
+        lines.append(f'{name:<8}' + ''.join(cells))
+    return '\n'.join(lines)
+
+
 def main():
     args = parse_args()
     if args.trust_checkpoint:
@@ -112,6 +154,9 @@ def main():
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     metrics = runner.test()
+    summary = format_summary(metrics)
+    if summary:
+        print(summary, flush=True)
     if args.metrics_out:
         os.makedirs(osp.dirname(osp.abspath(args.metrics_out)), exist_ok=True)
         with open(args.metrics_out, 'w') as f:

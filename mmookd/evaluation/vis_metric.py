@@ -20,6 +20,7 @@ from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
 
+from .functional.extra_metrics import build_extra_evaluators
 from .functional.ytvis_eval import (SUMMARY_ITEMS, YTVISEvaluator,
                                     classwise_ap, encode_masks, summarize,
                                     to_rle)
@@ -203,6 +204,15 @@ class VISMetric(BaseVideoMetric):
         prefix (str, optional): key prefix; defaults to ``'youtube_vis'``.
         backend_args (dict, optional): file backend of ``ann_file`` and the
             subset files.
+        track_metrics (bool): also report TrackEval's HOTA, DetA, AssA,
+            LocA, IDF1 and IDSW (``segm_HOTA``, ...) on the same predicted
+            tracks. Defaults to False.
+        track_score_thr (float, optional): with ``track_metrics``, only
+            predicted tracks scoring at least this enter them; None (the
+            default) keeps all, as TrackEval.
+        occlusion_levels (bool): also report AP on light / medium / heavy
+            occlusion (``segm_mAP_occ_light``, ...), OVIS's bands. Defaults
+            to False.
     """
 
     default_prefix: Optional[str] = 'youtube_vis'
@@ -219,7 +229,10 @@ class VISMetric(BaseVideoMetric):
                  format_only: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 track_metrics: bool = False,
+                 track_score_thr: Optional[float] = None,
+                 occlusion_levels: bool = False) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         metrics = metric if isinstance(metric, (list, tuple)) else [metric]
         for m in metrics:
@@ -253,6 +266,11 @@ class VISMetric(BaseVideoMetric):
         self.round_digits = round_digits
         self.outfile_prefix = outfile_prefix
         self.format_only = format_only
+        self.extra_cfg = dict(
+            track_metrics=track_metrics,
+            track_score_thr=track_score_thr,
+            occlusion_levels=occlusion_levels)
+        self._extras: List = []
         self._buffers: Dict = OrderedDict()  # video_id -> partial video
 
     # ------------------------------------------------------------------
@@ -528,6 +546,8 @@ class VISMetric(BaseVideoMetric):
         video_ids = list(records)
         evaluator = YTVISEvaluator(gts, preds, cat_ids, video_ids)
         evaluator.evaluate(progress=len(video_ids) >= 50)
+        self._extras = build_extra_evaluators(gts, preds, cat_ids, video_ids,
+                                              **self.extra_cfg)
 
         pooled = self._summaries(evaluator, None, cat_names)
         per_subset = OrderedDict()
@@ -569,6 +589,8 @@ class VISMetric(BaseVideoMetric):
             aps = classwise_ap(acc['precision'])
             for name, ap in zip(cat_names, aps):
                 out[f'segm_AP_{name}'] = float(ap)
+        for extra in self._extras:
+            out.update(extra.summary(video_ids))
         return out
 
     def _category_map(self, ann: Optional[dict]) -> tuple:
@@ -666,7 +688,8 @@ class VISMetric(BaseVideoMetric):
                     category_id=int(ann['category_id']),
                     iscrowd=int(ann.get('iscrowd', 0) or 0),
                     segmentations=segms,
-                    areas=ann.get('areas')))
+                    areas=ann.get('areas'),
+                    occlusion=ann.get('occlusion')))
         return gts
 
     @staticmethod
@@ -705,14 +728,19 @@ class VISMetric(BaseVideoMetric):
     def _log_table(self, logger: MMLogger, pooled: dict, per_subset: dict,
                    main: dict) -> None:
         """Log the summary (and per-class AP) as plain-text tables."""
-        items = [f'segm_{i}' for i in self.metric_items]
         rows = [('all', pooled)] + list(per_subset.items())
         if self.subset_mean:
             rows.append(('mean', main))
-        lines = ['subset    ' + ' '.join(f'{i[5:]:>8}' for i in items)]
-        for name, vals in rows:
-            lines.append(f'{name:<9} ' + ' '.join(f'{vals[i]:>8.3f}'
-                                                  for i in items))
+        lines = []
+        groups = [[f'segm_{i}' for i in self.metric_items]]
+        groups += [list(extra.summary_keys) for extra in self._extras]
+        for items in groups:
+            widths = [max(8, len(i) - 5) for i in items]
+            lines.append('subset    ' + ' '.join(
+                f'{i[5:]:>{w}}' for i, w in zip(items, widths)))
+            for name, vals in rows:
+                lines.append(f'{name:<9} ' + ' '.join(
+                    f'{vals[i]:>{w}.3f}' for i, w in zip(items, widths)))
         if self.classwise:
             cls_keys = [k for k in pooled if k.startswith('segm_AP_')]
             lines.append('class AP: ' + ', '.join(f'{k[8:]}={pooled[k]:.3f}'

@@ -85,6 +85,9 @@ def test_table_in_percent_with_missing_columns(pipeline):
             'youtube_vis/segm_mAP_50': 0.238,
             'youtube_vis/segm_mAP_75': -1.0,
             'youtube_vis/short_segm_mAP': 0.1,
+            'youtube_vis/short_segm_HOTA': 0.4567,
+            'youtube_vis/long_segm_AssA': 0.25,
+            'youtube_vis/segm_HOTA': 0.9,
         }
     })
     assert rows == [
@@ -96,14 +99,21 @@ def test_table_in_percent_with_missing_columns(pipeline):
             AR1=None,
             AR10=None,
             mAP_S=10.0,
-            mAP_L=None)
+            mAP_L=None,
+            HOTA_S=45.7,
+            AssA_S=None,
+            HOTA_L=None,
+            AssA_L=25.0)
     ]
     table = pipeline.format_table(rows).splitlines()
     assert table[0].split() == [
-        'method', 'AP', 'AP50', 'AP75', 'AR1', 'AR10', 'mAP_S', 'mAP_L'
+        'method', 'AP', 'AP50', 'AP75', 'AR1', 'AR10', 'mAP_S', 'mAP_L',
+        'HOTA_S', 'AssA_S', 'HOTA_L', 'AssA_L'
     ]
-    assert table[2].split() == ['IDOL', '7.9', '23.8', '-', '-', '-', '10.0',
-                                '-']
+    assert table[2].split() == [
+        'IDOL', '7.9', '23.8', '-', '-', '-', '10.0', '-', '45.7', '-', '-',
+        '25.0'
+    ]
 
 
 def test_a_stage_is_done_only_when_its_checkpoint_loads(

@@ -82,12 +82,16 @@ val_dataloader = dict(
         backend_args=backend_args))
 test_dataloader = val_dataloader
 
+# Beside AP: TrackEval's HOTA/AssA/IDF1 (association) and AP per
+# occlusion band from the GT boxes (docs/evaluation.md).
 val_evaluator = dict(
     type='VISMetric',
     ann_file='data/synthvis/annotations/synthvis_val.json',
     subsets=dict(
         short='data/synthvis/annotations/synthvis_val_short.json',
         long='data/synthvis/annotations/synthvis_val_long.json'),
+    track_metrics=True,
+    occlusion_levels=True,
     format_only=False,
     outfile_prefix='work_dirs/synthvis_results')
 test_evaluator = val_evaluator

@@ -117,8 +117,9 @@ def encode_masks(masks: np.ndarray) -> List[dict]:
         raise ValueError(f'masks must be (N, H, W), got {masks.shape}')
     if masks.shape[0] == 0:
         return []
-    fortran = np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8))
-    rles = mask_utils.encode(fortran)
+    # one copy: (N, W, H) C-ordered uint8 is (H, W, N) in Fortran order
+    buf = np.ascontiguousarray(masks.transpose(0, 2, 1), dtype=np.uint8)
+    rles = mask_utils.encode(buf.transpose(2, 1, 0))
     return [{
         'size': [int(s) for s in r['size']],
         'counts': r['counts'].decode('ascii')
@@ -395,21 +396,37 @@ class YTVISEvaluator:
         gt_crowd = np.array([bool(g.get('iscrowd', 0)) for g in gts],
                             dtype=bool)
         scores = np.array([float(d['score']) for d in dts], dtype=np.float64)
-        for a, (lo, hi) in enumerate(self.area_ranges):
-            out_of_range = (gt_avg < lo) | (gt_avg > hi)
+        ranges = self._range_ignores(gts, gt_avg, dt_avg)
+        for a, (out_of_range, dt_out) in enumerate(ranges):
             gt_ignore = gt_crowd | out_of_range
             g_order = np.argsort(gt_ignore.astype(np.int64), kind='mergesort')
             matched, ignored, _ = match_tracks(ious[:, g_order],
                                                gt_ignore[g_order],
                                                gt_crowd[g_order],
                                                self.iou_thrs)
-            dt_out = (dt_avg < lo) | (dt_avg > hi)
             ignored = ignored | (~matched & dt_out[None, :])
             self.records[k, a][vid] = dict(
                 scores=scores,
                 matched=matched,
                 ignored=ignored,
                 num_gt=int((~gt_ignore).sum()))
+
+    def _range_ignores(self, gts: List[dict], gt_avg: np.ndarray,
+                       dt_avg: np.ndarray) -> List[tuple]:
+        """What each range of the ``A`` dimension leaves out.
+
+        Args:
+            gts (list[dict]): the ``G`` GT tracks of one (video, category).
+            gt_avg (np.ndarray): ``(G, )`` their mean areas.
+            dt_avg (np.ndarray): ``(D, )`` mean areas of the predictions.
+
+        Returns:
+            list[tuple]: per range ``(gt_out (G, ), dt_out (D, ))`` bool:
+            GT ignored in that range, and predictions ignored there when
+            unmatched (here: outside the area range).
+        """
+        return [((gt_avg < lo) | (gt_avg > hi), (dt_avg < lo) | (dt_avg > hi))
+                for lo, hi in self.area_ranges]
 
     def accumulate(self, video_ids: Optional[Sequence] = None) -> dict:
         """Accumulate precision and recall over a set of videos.

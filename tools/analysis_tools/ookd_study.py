@@ -17,7 +17,8 @@ Rows (each trained ``2k`` iterations from scratch, the small CPU configs):
 ==================== ====================================================
 
 Per seed ``s``: the stage-1 IDOL of seed ``s`` (row ``idol``), the teacher
-trained on it (seed ``s``; its diagnostics, ``teacher_knowledge.py``), the
+trained on it (seed ``s``, 2000 iterations: ``ookd-teacher_r18-w32_1xb4-2k_
+synthvis.py``; its diagnostics, ``teacher_knowledge.py``), the
 teacher caches, then every other row with seed ``s``; KD rows read the
 seed's teacher from its cache (a KD step costs an IDOL step). Everything
 lives under ``--work-dir`` (default ``work_dirs/ookd_study``); a finished
@@ -46,7 +47,7 @@ import numpy as np
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = 'configs/{}/{}_r18-w32_1xb4-{}_synthvis.py'
 IDOL_CFG = CFG.format('idol', 'idol', '2k')
-TEACHER_CFG = 'configs/ookd_teacher/ookd-teacher_r18-w32_1xb4-500_synthvis.py'
+TEACHER_CFG = 'configs/ookd_teacher/ookd-teacher_r18-w32_1xb4-2k_synthvis.py'
 # row -> (config, teacher cache key or None)
 ROWS = {
     'idol': (IDOL_CFG, None),
@@ -108,9 +109,9 @@ def run(cmd: List[str], title: str) -> None:
 
 def train(config: str, work_dir: str, options: List[str], title: str) -> str:
     """Train once; return the final checkpoint (skipped when it exists)."""
-    ckpt = osp.join(
-        work_dir,
-        'iter_2000.pth' if 'ookd-teacher' not in config else 'iter_500.pth')
+    from mmengine.config import Config
+    max_iters = Config.fromfile(osp.join(ROOT, config)).train_cfg.max_iters
+    ckpt = osp.join(work_dir, f'iter_{max_iters}.pth')
     if osp.exists(osp.join(ROOT, ckpt)):
         print(f'    {ckpt} exists: skipped')
         return ckpt

@@ -9,7 +9,8 @@ Rows (each trained ``2k`` iterations from scratch, the small CPU configs):
 ==================== ====================================================
 ``idol``             IDOL (stage 1 of the seed)
 ``kd_noqfa``         KD without QFA (student query m <- teacher query m)
-``kd_qfa``           KD + QFA
+``kd_qfa``           KD + QFA (Eq. 3 per frame)
+``kd_qfa_track``     KD + QFA, one teacher target per instance (track)
 ``kd_qfa_avg_teacher`` token-average teacher + KD + QFA
 ``minor_paste``      IDOL + Minor-Paste
 ``minor_paste_kd_qfa`` Minor-Paste + KD + QFA (OOKD)
@@ -55,6 +56,9 @@ ROWS = {
                             '2k'), 'noqfa'),
     'kd_qfa': (CFG.format('ookd', 'ookd_cached-teacher-no-paste',
                           '2k'), 'qfa'),
+    'kd_qfa_track':
+    (CFG.format('ookd', 'ookd_cached-teacher-track-no-paste', '2k'),
+     'track'),
     'kd_qfa_avg_teacher':
     (CFG.format('ookd', 'ookd_cached-avg-teacher-no-paste', '2k'), 'avg'),
     'minor_paste': (CFG.format('idol', 'idol', '2k_minor-paste'), None),
@@ -67,6 +71,7 @@ ROWS = {
 CACHES = dict(
     qfa=ROWS['kd_qfa'][0],
     noqfa=ROWS['kd_noqfa'][0],
+    track=ROWS['kd_qfa_track'][0],
     avg=ROWS['kd_qfa_avg_teacher'][0])
 METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
            ('mAP_S', 'short_segm_mAP'), ('mAP_L', 'long_segm_mAP'),

@@ -229,3 +229,24 @@ def test_hard_references_pick_the_most_similar_frame_query():
     assert torch.allclose(out[0, 0, 0], refs[0, 0, 1])
     out.sum().backward()  # straight-through: the soft weights' gradient
     assert video.grad is not None and video.grad.abs().sum() > 0
+
+
+def test_hard_references_only_at_test_time():
+    model = build_teacher(
+        reference_cfg=dict(space='query', temperature=1.0, hard='test'))
+    head = model.video_head
+    dims = head.idol.embed_dims
+    frame_queries = torch.eye(3, dims)[None, None]
+    refs = torch.tensor([[[[.1, .1, .2, .2], [.5, .5, .2, .2],
+                           [.9, .9, .1, .1]]]])
+    state = dict(queries=frame_queries, references=refs)
+    video = torch.zeros(1, 1, dims)
+    video[0, 0, 1] = 0.6
+    model.train()
+    soft = head.references(video, state)
+    assert not torch.allclose(soft[0, 0, 0], refs[0, 0, 1])
+    model.eval()
+    hard = head.references(video, state)
+    assert torch.allclose(hard[0, 0, 0], refs[0, 0, 1])
+    with pytest.raises(ValueError, match='hard'):
+        build_teacher(reference_cfg=dict(hard='sometimes'))

@@ -99,7 +99,9 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
             embeddings), ``temperature`` (None: ``sqrt(C)`` for ``'query'``,
             1 for ``'embed'``), ``hard`` (False: the softmax-weighted mean
             of the frame references; True: the reference of the most
-            similar frame query, with straight-through gradients).
+            similar frame query, with straight-through gradients; ``'test'``:
+            soft in training, hard in eval mode, which is how the teacher
+            runs in stage 3 and at inference).
         loss_cls, loss_bbox, loss_iou, loss_mask, loss_dice (dict): IDOL's
             losses and weights (2, 5, 2, 2, 5).
         loss_sim (dict, optional): VITA's similarity loss (0.5); None: off.
@@ -169,6 +171,10 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
                              f"be 'query' or 'embed', got {space!r}")
         self.reference_space = space
         self.reference_hard = reference_cfg.get('hard', False)
+        if self.reference_hard not in (False, True, 'test'):
+            raise ValueError('OfflineTeacherHead: reference_cfg.hard must be '
+                             f"False, True or 'test', got "
+                             f'{self.reference_hard!r}')
         self.reference_temperature = reference_cfg.get('temperature')
         if (self.reference_temperature is not None
                 and self.reference_temperature <= 0):
@@ -245,7 +251,8 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
             query = self.idol.embed_head(queries)
         logits = torch.einsum('bvc,btnc->btvn', query, keys)
         weights = (logits / self.reference_temperature).softmax(-1)
-        if self.reference_hard:
+        if self.reference_hard is True or (self.reference_hard == 'test'
+                                           and not self.training):
             # the reference of the most similar frame query; gradients
             # through the soft weights (straight-through)
             hard = torch.zeros_like(weights).scatter_(

@@ -102,10 +102,10 @@ def from_scratch_message(config_name: str) -> str:
         '  2. convert the official VNext cocopretrain_R50.pth (or '
         'cocopretrain_SWINL.pth): python tools/model_converters/'
         'vnext_idol_to_mmookd.py cocopretrain_R50.pth '
-        'checkpoints/idol_r50_coco-pseudo-video.pth (see '
+        'data/pretrained/idol_r50_cocopretrain_mmookd.pth (see '
         'docs/model_converters.md);\n'
-        'then start from them: --cfg-options load_from=checkpoints/'
-        'idol_r50_coco-pseudo-video.pth (the class layers are re-learned '
+        'then start from them: --cfg-options load_from=data/pretrained/'
+        'idol_r50_cocopretrain_mmookd.pth (the class layers are re-learned '
         'when the class count differs). To train from scratch on purpose, '
         f'set `{FROM_SCRATCH_KEY} = True` in the config (or --cfg-options '
         f'{FROM_SCRATCH_KEY}=True).')

@@ -51,7 +51,7 @@ def parse_requirements(fname: str) -> list:
 
 
 def add_mim_extension() -> None:
-    """Expose configs/ and tools/ inside the package as ``mmookd/.mim``.
+    """Expose configs/, tools/ and demo/ inside the package (``.mim``).
 
     Editable installs get symlinks (edits show at once); wheels and sdists
     get copies. On Windows, copies are used everywhere.
@@ -65,7 +65,7 @@ def add_mim_extension() -> None:
 
     mim_path = osp.join(HERE, 'mmookd', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools', 'model-index.yml'):
+    for name in ('configs', 'tools', 'demo', 'model-index.yml'):
         src = osp.join(HERE, name)
         if not osp.exists(src):
             continue

@@ -18,6 +18,7 @@ from mmengine.runner import Runner
 import mmookd  # noqa: F401  (registers mmookd and applies the shims)
 from mmookd.utils.cfg_options import merge_cfg_options
 from mmookd.utils.compat import trust_checkpoint
+from mmookd.utils.pretrained_check import FromScratchError, check_pretrained
 
 
 def parse_args():
@@ -153,6 +154,11 @@ def main():
     for path in args.trust_checkpoint:
         trust_checkpoint(path)
     cfg = build_cfg(args)
+    try:
+        # a real-dataset run must not silently start from random weights
+        check_pretrained(cfg, args.config)
+    except FromScratchError as err:
+        raise SystemExit(f'tools/train.py: {err}') from None
     setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

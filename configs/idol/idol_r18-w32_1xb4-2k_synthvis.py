@@ -69,4 +69,8 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(interval=500, max_keep_ckpts=2))
 randomness = dict(seed=0)
+# SynthVIS is learned from scratch on purpose (nothing pretrained suits its
+# 128 px synthetic frames): without this tools/train.py refuses a model
+# that starts from random weights (mmookd/utils/pretrained_check.py).
+train_from_scratch = True
 auto_scale_lr = dict(base_batch_size=4)

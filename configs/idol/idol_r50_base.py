@@ -135,10 +135,17 @@ model = dict(
                 center_weight=100.0,
                 outside_weight=10000.0,
                 center_radius=2.5,
-                center_stride=32),
+                center_stride=32,
+                # crowded frames: 'official' lets two GTs share a query (the
+                # second then has no positive), as VNext; 'strict' gives
+                # every GT a query of its own (docs/idol.md)
+                conflict_resolution='official'),
             # SimOTA candidate IoUs for the contrastive positives / negatives
             embed_pos_topk=10,
-            embed_neg_topk=100),
+            embed_neg_topk=100,
+            # both runs on one cost that the first penalises in place, as
+            # VNext; False: a fresh cost for each run
+            embed_shared_cost=True),
         test_cfg=dict(max_per_img=100, mask_thr=0.5)),
     tracker=dict(
         type='IDOLTracker',

@@ -42,8 +42,10 @@ clip_pipeline = [
         teacher_window=teacher_window,
         max_teacher_frames=max_teacher_frames)
 ] + [
-    t for t in _base_.train_pipeline
-    if t['type'] not in ('UniformRefFrameSample', 'PackTrackInputs')
+    # IDOL's per-frame crop is left out: the teacher aggregates the whole
+    # clip, whose frames must share one geometry
+    t for t in _base_.train_pipeline if t['type'] not in
+    ('UniformRefFrameSample', 'ClipRandomCrop', 'PackTrackInputs')
 ]
 train_dataloader = dict(
     dataset=dict(

@@ -385,6 +385,59 @@ def test_contrastive_selection_hand_example():
     assert key_idx.numel() == 0 and pos.shape == (0, 6)
 
 
+def _crowded_selection(shared_cost: bool, conflict_resolution: str):
+    """select_contrastive_pairs on a crowded reference frame whose cost is
+    set by hand: three instances all want q0."""
+    head = build_tiny_idol().head
+    head.embed_pos_topk, head.embed_neg_topk = 1, 3
+    head.embed_shared_cost = shared_cost
+    head.assigner.conflict_resolution = conflict_resolution
+    cost = torch.tensor([[0.0, 1.0, 1.0], [9.0, 3.0, 2.0], [10.0, 4.0, 5.0],
+                         [11.0, 8.0, 8.0]])
+    # top-1 IoU sums 1.0 -> k = 1; top-3 sums 2.1 -> k = 2
+    ious = torch.tensor([[1.0] * 3, [0.6] * 3, [0.5] * 3, [0.0] * 3])
+    head.assigner.compute_cost = lambda *args: (cost.clone(), ious)
+    ids = torch.tensor([1, 2, 3])
+    key_gt = InstanceData(instances_ids=ids)
+    ref_gt = InstanceData(
+        bboxes=torch.tensor([[10., 10., 40., 40.]] * 3),
+        labels=torch.tensor([0, 1, 2]),
+        instances_ids=ids)
+    _, pos, neg = head.select_contrastive_pairs(
+        torch.zeros(4, 3), torch.full((4, 4), 0.25), key_gt, ref_gt,
+        dict(img_shape=(100, 100)))
+    return pos.int().tolist(), neg.int().tolist()
+
+
+def test_contrastive_selection_crowded_official_shared_cost():
+    """The official code: the top-1 run takes q0 for GT0, its loop
+    penalises q0 in place and gives the free q1 to GT1 and GT2 (shared);
+    the top-3 run then sees q0 as the costliest query, so q0 (GT0's
+    positive) is also one of GT0's negatives, and q1 one of GT1's."""
+    pos, neg = _crowded_selection(True, 'official')
+    assert pos == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]
+    # top-3 run on the penalised cost: GT0 {q3}, GT1 {q2}, GT2 {q1}
+    assert neg == [[1, 1, 1, 0], [1, 1, 0, 1], [1, 0, 1, 1]]
+
+
+def test_contrastive_selection_crowded_fresh_cost():
+    """The stricter variant: the top-3 run gets a fresh cost, and GT0's
+    positive q0 is no longer among its negatives."""
+    pos, neg = _crowded_selection(False, 'official')
+    assert pos == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]
+    # top-3 run on the plain cost: GT0 {q0}, GT1 {q2}, GT2 {q1}
+    assert neg == [[0, 1, 1, 1], [1, 1, 0, 1], [1, 0, 1, 1]]
+    # strict conflicts: every instance has a positive of its own
+    pos, _ = _crowded_selection(False, 'strict')
+    assert pos == [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]]
+
+
+def test_official_is_the_default():
+    head = build_tiny_idol().head
+    assert head.embed_shared_cost is True
+    assert head.assigner.conflict_resolution == 'official'
+
+
 # ----------------------------------------------------------------------
 # online inference
 # ----------------------------------------------------------------------

@@ -8,7 +8,8 @@ from mmdet.structures.bbox import bbox_xyxy_to_cxcywh
 from mmengine.structures import InstanceData
 
 from mmookd.models.task_modules.idol_simota_assigner import (
-    IDOLSimOTAAssigner, center_prior, dynamic_k_matching, focal_class_cost)
+    IDOLSimOTAAssigner, center_prior, dynamic_k_matching, focal_class_cost,
+    simota_matching_matrix)
 
 
 def _ious_for_k(ks, num_queries):
@@ -86,20 +87,62 @@ def test_every_gt_gets_a_query():
     assert matched.tolist() == [0, 2]
 
 
-def test_two_empty_gts_do_not_share_a_free_query():
-    # three GTs all want q0 (k = 1); q0 -> GT0. GT1 and GT2 both pick q1 in
-    # the loop: q1 -> GT2 (cost 2 < 3), then GT1 takes the next free q2
-    cost = torch.tensor([
-        [0.0, 1.0, 1.0],
-        [9.0, 3.0, 2.0],
-        [9.0, 4.0, 5.0],
-        [9.0, 8.0, 8.0],
-    ])
+# The crowded case: three GTs all want q0 (k = 1 each); q0 -> GT0 (its
+# row's argmin). GT1 and GT2 are left empty and both pick the free q1 (their
+# argmin once q0 is penalised).
+CROWDED_COST = torch.tensor([
+    [0.0, 1.0, 1.0],
+    [9.0, 3.0, 2.0],
+    [9.0, 4.0, 5.0],
+    [9.0, 8.0, 8.0],
+])
+
+
+def test_crowded_official_two_empty_gts_share_a_query():
+    """Official: the conflict on q1 is resolved with the stale mask of the
+    first conflict (q0 only), so q1 stays shared; the loop ends; q1 is GT1's
+    positive (lowest index) and GT2 has no positive, but q1 is the matched
+    query of both."""
     ious = _ious_for_k([1, 1, 1], 4)
-    assigned, matched = dynamic_k_matching(cost, ious, candidate_topk=10)
+    matching = simota_matching_matrix(CROWDED_COST.clone(), ious, 10)
+    assert matching.int().tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 0],
+                                       [0, 0, 0]]
+    assigned, matched = dynamic_k_matching(CROWDED_COST, ious, 10)
+    assert assigned.tolist() == [0, 1, -1, -1]
+    assert matched.tolist() == [0, 1, 1]
+    assert 2 not in assigned.tolist()  # GT2 ends without a positive
+
+
+def test_crowded_strict_every_gt_gets_its_own_query():
+    """Strict: q1 goes to GT2 (cost 2 < 3), and GT1 takes the next free q2
+    in another round."""
+    ious = _ious_for_k([1, 1, 1], 4)
+    assigned, matched = dynamic_k_matching(
+        CROWDED_COST, ious, 10, conflict_resolution='strict')
     assert assigned.tolist() == [0, 2, 1, -1]
     assert matched.tolist() == [0, 2, 1]
     assert sorted(assigned[assigned >= 0].unique().tolist()) == [0, 1, 2]
+
+
+def test_ordinary_case_modes_agree_and_cost_is_penalised_in_place():
+    cost = torch.tensor([[1.0, 5.0], [2.0, 1.5], [3.0, 2.0], [9.0, 9.0]])
+    ious = torch.tensor([[0.9, 0.0], [0.8, 0.6], [0.1, 0.5], [0.0, 0.0]])
+    official = dynamic_k_matching(cost, ious, 2)
+    strict = dynamic_k_matching(cost, ious, 2, conflict_resolution='strict')
+    assert [t.tolist() for t in official] == [t.tolist() for t in strict]
+    # no empty GT: the matrix function leaves the cost as it is
+    work = cost.clone()
+    simota_matching_matrix(work, ious, 2)
+    assert torch.equal(work, cost)
+    # the crowded case penalises the taken query q0 once, in place
+    work = CROWDED_COST.clone()
+    simota_matching_matrix(work, _ious_for_k([1, 1, 1], 4), 10)
+    assert torch.equal(work[1:], CROWDED_COST[1:])
+    assert torch.equal(work[0], CROWDED_COST[0] + 1e5)
+    with pytest.raises(ValueError, match='conflict_resolution'):
+        simota_matching_matrix(cost.clone(), ious, 2, 1e5, 'lenient')
+    with pytest.raises(ValueError, match='conflict_resolution'):
+        IDOLSimOTAAssigner(conflict_resolution='lenient')
 
 
 def test_more_gts_than_queries_terminates():

@@ -15,6 +15,7 @@ train_scales = [(1333, 480), (1333, 512), (1333, 544), (1333, 576),
                 (1333, 736), (1333, 768), (1333, 800)]
 test_scale = (1333, 720)
 
+# the official IDOL recipe of youtube_vis_2019.py, with the OVIS sizes
 train_pipeline = [
     dict(
         type='UniformRefFrameSample',
@@ -27,12 +28,23 @@ train_pipeline = [
         transforms=[
             dict(type='LoadVISFrame', backend_args=backend_args),
             dict(type='LoadTrackAnnotations', with_mask=True),
+        ]),
+    dict(type='ClipRandomCrop', crop_size=(384, 600), prob=0.5),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
             dict(
                 type='RandomChoiceResize',
                 scales=train_scales,
                 keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
         ]),
+    dict(
+        type='TransformBroadcaster',
+        transforms=[dict(type='BoxesFromMasks')]),
+    # frames cropped on their own differ in size: pad them to one
+    dict(type='PadClipFrames'),
     dict(type='PackTrackInputs')
 ]
 test_pipeline = [

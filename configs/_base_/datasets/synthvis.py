@@ -19,6 +19,12 @@ backend_args = None
 train_scales = [(1333, 96), (1333, 112), (1333, 128), (1333, 144)]
 test_scale = (1333, 128)
 
+# What suits 128 px frames, not the official IDOL recipe of the real sets
+# (youtube_vis_2019.py): no crop (its 384..600 px windows are larger than
+# the frames), one sample per (video, frame) and frames with instances only
+# (SynthVIS videos are of similar length and rarely have empty frames).
+# idol_r18-w32_1xb4-2k_official-recipe_synthvis.py trains with the official
+# sampling, empty frames, a crop scaled to the frame and boxes from masks.
 train_pipeline = [
     dict(
         type='UniformRefFrameSample',

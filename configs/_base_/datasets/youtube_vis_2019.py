@@ -14,8 +14,16 @@ train_scales = [(768, 320), (768, 352), (768, 392), (768, 416), (768, 448),
                 (768, 640)]
 test_scale = (1333, 480)
 
+# The official IDOL training recipe (VNext dataset_mapper.py /
+# augmentation.py, see docs/idol.md "Training data"):
+# - one sample per *video* (DefaultSampler below), a random frame of it and
+#   one other frame at most 10 frames away, counted over all its frames
+#   (empty ones included: filter_empty_gt=False); the earlier one is the key;
+# - with probability 0.5 per clip, each frame cropped on its own (crop sides
+#   384..600 px), before the resize;
+# - one short side (and one flip) for the whole clip;
+# - boxes recomputed from the augmented masks, empty instances dropped.
 train_pipeline = [
-    # a key frame and one reference frame at most 10 frames away
     dict(
         type='UniformRefFrameSample',
         num_ref_imgs=1,
@@ -27,12 +35,23 @@ train_pipeline = [
         transforms=[
             dict(type='LoadVISFrame', backend_args=backend_args),
             dict(type='LoadTrackAnnotations', with_mask=True),
+        ]),
+    dict(type='ClipRandomCrop', crop_size=(384, 600), prob=0.5),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
             dict(
                 type='RandomChoiceResize',
                 scales=train_scales,
                 keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
         ]),
+    dict(
+        type='TransformBroadcaster',
+        transforms=[dict(type='BoxesFromMasks')]),
+    # frames cropped on their own differ in size: pad them to one
+    dict(type='PadClipFrames'),
     dict(type='PackTrackInputs')
 ]
 # The public validation / test sets have no ground truth: no
@@ -51,7 +70,9 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='TrackImgSampler'),  # one (video, key frame) a sample
+    # one video a sample (its key frame drawn by UniformRefFrameSample), as
+    # the official code: long videos do not dominate
+    sampler=dict(type='DefaultSampler', shuffle=True),
     batch_sampler=dict(type='TrackAspectRatioBatchSampler'),
     dataset=dict(
         type=dataset_type,
@@ -59,7 +80,9 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='train.json',
         data_prefix=dict(img_path='train/JPEGImages'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        # frames without instances stay (official FILTER_EMPTY_ANNOTATIONS
+        # False), so the +-10 frame window is over the full frame list
+        filter_cfg=dict(filter_empty_gt=False, min_size=32),
         pipeline=train_pipeline,
         backend_args=backend_args))
 val_dataloader = dict(

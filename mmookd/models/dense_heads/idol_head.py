@@ -121,7 +121,9 @@ class IDOLHead(DeformableDETRHead):
             ``(s/2 + s i, s/2 + s j)`` of the padded mask). Defaults to 4.
         *args, **kwargs: Those of ``DeformableDETRHead``. ``train_cfg``
             holds ``assigner`` and the contrastive selection's
-            ``embed_pos_topk`` (10) and ``embed_neg_topk`` (100);
+            ``embed_pos_topk`` (10), ``embed_neg_topk`` (100) and
+            ``embed_shared_cost`` (True: the official chaining of the two
+            runs on one cost, see :meth:`select_contrastive_pairs`);
             ``test_cfg`` ``max_per_img`` and ``mask_thr`` for the
             image-level :meth:`predict`.
     """
@@ -160,6 +162,7 @@ class IDOLHead(DeformableDETRHead):
         train_cfg = self.train_cfg or dict()
         self.embed_pos_topk = train_cfg.get('embed_pos_topk', 10)
         self.embed_neg_topk = train_cfg.get('embed_neg_topk', 100)
+        self.embed_shared_cost = train_cfg.get('embed_shared_cost', True)
 
     def _init_layers(self) -> None:
         """Class/box branches (parent), controller, mask and embed heads."""
@@ -483,7 +486,19 @@ class IDOLHead(DeformableDETRHead):
         top-``embed_pos_topk`` IoU candidates (its queries of the item are
         the positives) and with top-``embed_neg_topk`` (every query *not*
         given to the item is a negative, so borderline queries are neither,
-        and queries of other instances are negatives).
+        and queries of other instances are negatives). The item's queries
+        are its column of the matching matrix (in the assigner's
+        ``'official'`` conflict mode a query shared by two items is a
+        positive of both).
+
+        ``embed_shared_cost`` (train_cfg, default True) runs the two
+        assignments as the official code does, on one cost tensor that the
+        first run penalises in place when its every-GT-gets-a-query loop
+        runs (crowded frames): the top-10 positives taken before that loop
+        then rank last in the top-100 run and become negatives of their own
+        item too. ``False`` gives each run a fresh cost (a stricter
+        variant: a query is then a positive and a negative of one item
+        only through a conflict of the two runs).
 
         Args:
             ref_cls_logits (Tensor): (N, K) last-layer reference logits.
@@ -519,15 +534,17 @@ class IDOLHead(DeformableDETRHead):
         valid_ref_gt = InstanceData(
             bboxes=get_box_tensor(ref_gt.bboxes)[ref_idx],
             labels=ref_gt.labels[ref_idx])
-        pos_result = self.assign_single(ref_cls_logits, ref_bboxes,
-                                        valid_ref_gt, ref_img_meta,
-                                        self.embed_pos_topk)
-        neg_result = self.assign_single(ref_cls_logits, ref_bboxes,
-                                        valid_ref_gt, ref_img_meta,
-                                        self.embed_neg_topk)
-        item_ids = torch.arange(1, len(key_idx) + 1, device=device)
-        pos_mask = pos_result.gt_inds[None, :] == item_ids[:, None]
-        neg_mask = neg_result.gt_inds[None, :] != item_ids[:, None]
+        pred = InstanceData(
+            scores=ref_cls_logits.detach(),
+            bboxes=bbox_cxcywh_to_xyxy(ref_bboxes.detach()) *
+            _wh_factor(ref_img_meta, ref_bboxes))
+        pos_result, neg_result = self.assigner.assign_many(
+            pred,
+            valid_ref_gt,
+            ref_img_meta, (self.embed_pos_topk, self.embed_neg_topk),
+            shared_cost=self.embed_shared_cost)
+        pos_mask = pos_result.get_extra_property('matching').t()
+        neg_mask = ~neg_result.get_extra_property('matching').t()
         return (torch.tensor(key_idx, dtype=torch.long,
                              device=device), pos_mask, neg_mask)
 

@@ -25,7 +25,8 @@ __all__ = ['check_cfg_options', 'merge_cfg_options', 'CfgOptionError']
 EXTRA_TOP_LEVEL_KEYS = ('model_wrapper_cfg', 'find_unused_parameters',
                         'custom_imports', 'runner_type', 'compile',
                         'strategy', 'work_dir', 'launcher', 'resume',
-                        'load_from', 'randomness', 'env_cfg', 'log_level')
+                        'load_from', 'randomness', 'env_cfg', 'log_level',
+                        'train_from_scratch')
 
 
 class CfgOptionError(ValueError):

@@ -62,7 +62,9 @@ def test_real_idol_configs_refuse_random_start():
 def test_every_config_has_weights_or_opts_out():
     """SynthVIS trains from scratch on purpose; every other config must
     name its weights (a stage-1 IDOL, a Pretrained backbone), except the
-    real-dataset stage-1 configs, which wait for load_from."""
+    real-dataset stage-1 configs, which wait for load_from, and the
+    equal-budget OOKD configs, which start where those do (their
+    inherited load_from)."""
     seen_synthvis = 0
     for path in _runnable_configs():
         rel = osp.relpath(path, ROOT)
@@ -74,8 +76,10 @@ def test_every_config_has_weights_or_opts_out():
                 assert check_pretrained(cfg) == []
             else:  # e.g. the teacher: the stage-1 IDOL under it
                 assert check_pretrained(cfg), rel
-        elif rel in REAL_IDOL or (rel.startswith('configs/idol/')
-                                  and 'coco-pseudo-video' not in rel):
+        elif rel in REAL_IDOL or (
+                rel.startswith(('configs/idol/idol_', 'configs/ookd/ookd_'))
+                and 'coco-pseudo-video' not in rel
+                and cfg.model.get('student_checkpoint') is None):
             assert not cfg.get('train_from_scratch'), rel
             with pytest.raises(FromScratchError):
                 check_pretrained(cfg, rel)

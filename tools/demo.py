@@ -15,11 +15,17 @@ Steps, each a command of the repository that can be rerun on its own:
    validation videos, printed as the paper's table
    (``tools/ookd_pipeline.py synthvis``; finished stages are skipped);
 5. the same-instance feature similarity of IDOL vs OOKD, the paper's Fig. 6
-   (``tools/analysis_tools/feature_similarity.py``).
+   (``tools/analysis_tools/feature_similarity.py``);
+6. the OOKD student run on the longest long-validation video, drawn with
+   masks, track ids and class names into an mp4 and a few PNG frames
+   (``demo/synthvis_video.py``, :class:`mmookd.apis.VISInferencer`).
 
-Outputs go to ``--out`` (default ``outputs/demo``).
+Outputs go to ``--out`` (default ``outputs/demo``), the pipeline's table
+among them (``ookd_results.md`` and ``ookd_results.json``), so the result
+outlives the terminal.
 """
 import argparse
+import json
 import os
 import os.path as osp
 import subprocess
@@ -28,6 +34,28 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATASET_CFG = osp.join('configs', '_base_', 'datasets', 'synthvis.py')
+
+
+def write_table(results: str, out: str) -> None:
+    """The pipeline's table as ``ookd_results.md`` and ``.json`` in out."""
+    if not osp.isfile(results):
+        print(f'[demo] no pipeline results at {results}: no table written')
+        return
+    with open(results) as f:
+        summary = json.load(f)
+    rows = summary['rows']
+    columns = [k for k in rows[0] if k != 'method'] if rows else []
+    lines = ['| method | ' + ' | '.join(columns) + ' |',
+             '|---' * (len(columns) + 1) + '|']
+    for row in rows:
+        cells = ['-' if row[c] is None else str(row[c]) for c in columns]
+        lines.append(f'| {row["method"]} | ' + ' | '.join(cells) + ' |')
+    with open(osp.join(out, 'ookd_results.md'), 'w') as f:
+        f.write('SynthVIS, `tools/ookd_pipeline.py synthvis --eval-teacher`'
+                ' (percent)\n\n' + '\n'.join(lines) + '\n')
+    with open(osp.join(out, 'ookd_results.json'), 'w') as f:
+        json.dump(summary, f, indent=1)
+    print(f'[demo] table written to {out}/ookd_results.md and .json')
 
 
 def parse_args(argv=None):
@@ -89,7 +117,7 @@ def main(argv=None):
         f'{split}_dataloader.dataset.data_root={data}/'
         for split in ('train', 'val')
     ]
-    steps = Steps(total=4 if args.skip_training else 6)
+    steps = Steps(total=4 if args.skip_training else 7)
     start = time.time()
 
     if args.regenerate or not osp.exists(osp.join(ROOT, train_ann)):
@@ -138,6 +166,13 @@ def main(argv=None):
             '--out',
             osp.join(out, 'feature_similarity.png'), '--cfg-options',
             f'val_dataloader.dataset.data_root={data}/'
+        ])
+        write_table(osp.join(ROOT, wd, 'results.json'), osp.join(ROOT, out))
+        steps.run('the OOKD student on a long validation video', [
+            py, 'demo/synthvis_video.py',
+            'configs/idol/idol_r18-w32_1xb4-2k_synthvis.py',
+            osp.join(wd, 'ookd', 'iter_2000.pth'), '--data', data, '--out',
+            out
         ])
 
     print('\n' + '=' * 60)

@@ -762,7 +762,10 @@ def test_configs_load(name):
     assert train.type == val.type == 'VISDataset'
     assert train.dataset_version == val.dataset_version == name
     assert val.test_mode and not train.get('test_mode', False)
-    assert cfg.train_dataloader.sampler.type == 'TrackImgSampler'
+    # the real sets sample whole videos (a random key frame each, the
+    # official IDOL recipe); SynthVIS one sample per (video, frame)
+    assert cfg.train_dataloader.sampler.type == (
+        'TrackImgSampler' if name == 'synthvis' else 'DefaultSampler')
     assert cfg.val_dataloader.sampler.type == 'TrackImgSampler'
     assert cfg.train_dataloader.batch_sampler.type == \
         'TrackAspectRatioBatchSampler'
@@ -779,12 +782,25 @@ def test_configs_load(name):
             sample.filter_key_img) == ('UniformRefFrameSample', 1, 10, True)
     broadcast = train.pipeline[1]
     assert broadcast.share_random_params
-    assert [t.type for t in broadcast.transforms] == [
-        'LoadVISFrame', 'LoadTrackAnnotations', 'RandomChoiceResize',
-        'RandomFlip'
-    ]
+    assert broadcast.transforms[1].type == 'LoadTrackAnnotations'
     assert broadcast.transforms[1].with_mask
-    assert broadcast.transforms[3].prob == 0.5
+    if name == 'synthvis':  # what suits 128-px frames
+        assert [t.type for t in broadcast.transforms] == [
+            'LoadVISFrame', 'LoadTrackAnnotations', 'RandomChoiceResize',
+            'RandomFlip'
+        ]
+        assert broadcast.transforms[3].prob == 0.5
+    else:  # the official IDOL recipe (docs/idol.md)
+        assert [t.type for t in train.pipeline] == [
+            'UniformRefFrameSample', 'TransformBroadcaster',
+            'ClipRandomCrop', 'TransformBroadcaster', 'TransformBroadcaster',
+            'PadClipFrames', 'PackTrackInputs'
+        ]
+        assert train.pipeline[2].crop_size == (384, 600)
+        assert [t.type for t in train.pipeline[3].transforms] == [
+            'RandomChoiceResize', 'RandomFlip'
+        ]
+        assert train.pipeline[4].transforms[0].type == 'BoxesFromMasks'
     assert 'LoadTrackAnnotations' not in list(_types(val.pipeline))
 
 

@@ -173,8 +173,13 @@ class VISMetric(BaseVideoMetric):
     with ``subsets`` the same keys as ``{prefix}/{subset}_segm_...``; with
     ``subset_mean`` the main keys are the mean of the subsets' values (the
     YTVIS-22 AP = (AP_S + AP_L) / 2) and the pooled values are
-    ``{prefix}/all_segm_...``.  Values lie in [0, 1]; -1 means undefined
-    (no GT in that category / area range / subset).
+    ``{prefix}/all_segm_...``.  With ``track_metrics`` also
+    ``segm_HOTA, segm_DetA, segm_AssA, segm_LocA, segm_IDF1, segm_IDSW``
+    (TrackEval, :mod:`.functional.track_eval`) and with
+    ``occlusion_levels`` ``segm_mAP_occ_light/medium/heavy``
+    (:mod:`.functional.occlusion`), with the same subset prefixes.
+    Values lie in [0, 1] (IDSW is a count); -1 means undefined (no GT in
+    that category / area range / subset).
 
     Args:
         metric (str | list[str]): only ``'youtube_vis_ap'`` (as mmdet).

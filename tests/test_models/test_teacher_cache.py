@@ -375,3 +375,4 @@ def test_teacher_knowledge_tool_reports_its_figures(tmp_path):
     # one query per track: no switches, no two tracks on one query
     assert track['switches'] == 0.0
     assert track['collisions'] == 0.0 or math.isnan(track['collisions'])
+    assert torch.is_grad_enabled()  # the tool leaves the caller's mode

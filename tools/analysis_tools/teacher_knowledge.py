@@ -235,10 +235,10 @@ def plot(sims, out):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    torch.set_grad_enabled(False)
     model, dataset, pipeline, max_frames = build(args)
-    sides, frames_of, tracks_of, feats_of = collect(model, dataset, pipeline,
-                                                    max_frames, args)
+    with torch.no_grad():  # not set_grad_enabled: callers keep their mode
+        sides, frames_of, tracks_of, feats_of = collect(
+            model, dataset, pipeline, max_frames, args)
     result = dict(
         teacher_match=model.teacher_match, teacher_boxes=model.teacher_boxes)
     sims = {}

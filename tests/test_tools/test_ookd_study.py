@@ -91,8 +91,10 @@ def test_report_table_shows_mean_and_std(tmp_path, capsys):
     results = tmp_path / 'study'
     for seed, ap in ((0, 10.0), (1, 12.0), (2, 14.0)):
         study.write_result(str(results), 'idol', seed, dict(AP=ap))
-    study.main(['--report', '--results', str(results)])
+    study.main(['--report', '--results', str(results), '--markdown'])
     text = capsys.readouterr().out
     assert '12.00+-2.00' in text
+    assert '| idol | 3 | 12.0 +- 2.0 | - | - | - | - | - |' in text
+    assert '| kd_qfa |' not in text  # rows without runs are left out
     with pytest.raises(SystemExit):
         study.main(['--rows', 'nothing'])

@@ -56,9 +56,8 @@ ROWS = {
                             '2k'), 'noqfa'),
     'kd_qfa': (CFG.format('ookd', 'ookd_cached-teacher-no-paste',
                           '2k'), 'qfa'),
-    'kd_qfa_track':
-    (CFG.format('ookd', 'ookd_cached-teacher-track-no-paste', '2k'),
-     'track'),
+    'kd_qfa_track': (CFG.format('ookd', 'ookd_cached-teacher-track-no-paste',
+                                '2k'), 'track'),
     'kd_qfa_avg_teacher':
     (CFG.format('ookd', 'ookd_cached-avg-teacher-no-paste', '2k'), 'avg'),
     'minor_paste': (CFG.format('idol', 'idol', '2k_minor-paste'), None),
@@ -99,6 +98,10 @@ def parse_args(argv=None):
         action='store_true',
         help='print the table from the result files only')
     parser.add_argument('--plot', help='with --report: a PNG of the rows')
+    parser.add_argument(
+        '--markdown',
+        action='store_true',
+        help='with --report: also print the table as markdown')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
 
@@ -328,10 +331,31 @@ def report(args) -> dict:
                 for v in values))
     if args.plot:
         plot(table, args.plot)
+    if args.markdown:
+        print(markdown(table, found))
     result = dict(rows=table, teacher=teacher)
     if args.json:
         print(json.dumps(result))
     return result
+
+
+def markdown(table: dict, found: dict) -> str:
+    """The table in markdown: mean +- std (seeds) per row and metric."""
+    names = list(next(iter(table.values())))
+    lines = [
+        '| row | seeds | ' + ' | '.join(names) + ' |',
+        '|---' * (len(names) + 2) + '|'
+    ]
+    for row, values in table.items():
+        seeds = len(found.get(row, {}))
+        if not seeds:
+            continue
+        cells = [
+            f'{np.mean(v):.1f} +- {std(v):.1f}' if len(v) > 1 else
+            (f'{v[0]:.1f}' if v else '-') for v in values.values()
+        ]
+        lines.append(f'| {row} | {seeds} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 
 def plot(table: dict, out: str) -> None:

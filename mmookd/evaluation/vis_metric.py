@@ -92,7 +92,10 @@ class VISMetric(BaseVideoMetric):
         ann_file (str, optional): official YTVIS/OVIS JSON with the GT of
             the evaluated videos (matched by ``video_id``; videos without
             predictions are not evaluated).  If None, the GT is collected
-            from the frames' ``instances``.
+            from the frames' ``instances``. Predicted labels become the
+            file's category ids by class *name* (``dataset_meta``'s
+            ``classes``), so ids need not be 1..K in class order; the
+            submission file gets the same ids.
         classwise (bool): also report per-class AP. Defaults to True.
         subsets (dict, optional): ``name -> video ids``; a value is a list
             of ids, a text file (one id a line) or a YTVIS JSON (its
@@ -411,11 +414,18 @@ class VISMetric(BaseVideoMetric):
                 continue
             records[rec['video_id']] = rec
         preds = [p for rec in records.values() for p in rec['preds']]
+        if not self.format_only:
+            gts, cat_ids, cat_names = self._load_gts(records)
+        label2cat = self._label_to_category_id()
+        if label2cat is not None:
+            preds = [
+                dict(p, category_id=label2cat[p['category_id'] - 1])
+                for p in preds
+            ]
         if self.outfile_prefix:
             self.dump_submission(preds, self.outfile_prefix)
         if self.format_only:
             return dict()
-        gts, cat_ids, cat_names = self._load_gts(records)
         video_ids = list(records)
         evaluator = YTVISEvaluator(gts, preds, cat_ids, video_ids)
         evaluator.evaluate(progress=len(video_ids) >= 50)
@@ -461,6 +471,39 @@ class VISMetric(BaseVideoMetric):
             for name, ap in zip(cat_names, aps):
                 out[f'segm_AP_{name}'] = float(ap)
         return out
+
+    def _label_to_category_id(self) -> Optional[List[int]]:
+        """Category id of ``ann_file`` for every 0-based label, by name.
+
+        Returns:
+            list[int] | None: ``ids[label]``; None without ``ann_file`` (the
+            GT from the frames uses ``label + 1`` too). Without
+            ``dataset_meta`` classes the labels follow the categories in id
+            order.
+
+        Raises:
+            ValueError: A class of ``dataset_meta`` is not a category of
+                ``ann_file``.
+        """
+        if self.ann_file is None:
+            return None
+        data = mmengine.load(self.ann_file, backend_args=self.backend_args)
+        cats = sorted(data.get('categories', []), key=lambda c: c['id'])
+        classes = (self.dataset_meta or {}).get('classes', None)
+        if classes is None:
+            return [int(c['id']) for c in cats]
+
+        def key(name):
+            return str(name).strip().lower().replace(' ', '_')
+
+        name2id = {key(c['name']): int(c['id']) for c in cats}
+        missing = [c for c in classes if key(c) not in name2id]
+        if missing:
+            raise ValueError(
+                f'VISMetric: classes {missing} of the dataset are not '
+                f'categories of ann_file {self.ann_file} '
+                f'({[c["name"] for c in cats]})')
+        return [name2id[key(c)] for c in classes]
 
     def _load_gts(self, records: Dict) -> tuple:
         """GT tracks, category ids and names for the evaluated videos."""

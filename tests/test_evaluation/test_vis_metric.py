@@ -546,3 +546,47 @@ def test_metric_equals_official_protocol(seed, tmp_path, monkeypatch):
                               'mAP_l', 'AR@1', 'AR@10', 'AR@100')):
         assert mine[f'youtube_vis/segm_{item}'] == pytest.approx(
             official.stats[i], abs=1e-6), item
+
+
+def test_ann_file_with_noncontiguous_category_ids(tmp_path):
+    """Labels follow dataset_meta's classes; the file's ids are 12 (disc),
+    7 (square) and 40 (triangle): predictions are written and evaluated
+    with the file's ids, matched by name."""
+    gts = scene()  # disc (label 0) and square (label 1)
+    ids = {'disc': 12, 'square': 7, 'triangle': 40}
+    video = make_video(1, gts, perfect(gts), 4)
+    frames = video.video_data_samples
+    tracks = {}
+    for t, frame in enumerate(frames):
+        for inst in frame.instances:
+            tr = tracks.setdefault(
+                inst['instance_id'],
+                dict(label=inst['bbox_label'], segs=[None] * len(frames)))
+            tr['segs'][t] = inst['mask']
+        del frame.instances
+    ann = dict(
+        videos=[dict(id=1, height=H, width=W, length=4)],
+        annotations=[
+            dict(id=k, video_id=1, iscrowd=0,
+                 category_id=ids[CLASSES[tr['label']]],
+                 segmentations=tr['segs'])
+            for k, tr in tracks.items()
+        ],
+        # another order and spelling than the classes
+        categories=[dict(id=40, name='Triangle'), dict(id=12, name='disc'),
+                    dict(id=7, name='SQUARE')])
+    path = tmp_path / 'gt.json'
+    path.write_text(json.dumps(ann))
+    prefix = str(tmp_path / 'sub')
+    res = run_metric([video], ann_file=str(path), outfile_prefix=prefix)
+    assert res['youtube_vis/segm_mAP'] == pytest.approx(1.0)
+    assert res['youtube_vis/segm_AP_disc'] == pytest.approx(1.0)
+    assert res['youtube_vis/segm_AP_SQUARE'] == pytest.approx(1.0)
+    with open(prefix + '.json') as f:
+        submitted = json.load(f)
+    assert sorted({p['category_id'] for p in submitted}) == [7, 12]
+    ann['categories'][2]['name'] = 'cube'
+    path.write_text(json.dumps(ann))
+    with pytest.raises(ValueError, match=r"\['square'\] of the dataset"):
+        run_metric([make_video(1, gts, perfect(gts), 4)],
+                   ann_file=str(path))

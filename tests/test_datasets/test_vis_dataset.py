@@ -761,7 +761,11 @@ def test_configs_load(name):
     assert train.type == val.type == 'VISDataset'
     assert train.dataset_version == val.dataset_version == name
     assert val.test_mode and not train.get('test_mode', False)
-    assert cfg.train_dataloader.sampler.type == 'TrackImgSampler'
+    # the real sets sample one video at a time (official IDOL); SynthVIS
+    # keeps (video, frame) samples
+    assert cfg.train_dataloader.sampler.type == (
+        'TrackImgSampler' if name == 'synthvis' else 'DefaultSampler')
+    assert train.filter_cfg.filter_empty_gt == (name == 'synthvis')
     assert cfg.val_dataloader.sampler.type == 'TrackImgSampler'
     assert cfg.train_dataloader.batch_sampler.type == \
         'TrackAspectRatioBatchSampler'
@@ -776,14 +780,24 @@ def test_configs_load(name):
     sample = train.pipeline[0]
     assert (sample.type, sample.num_ref_imgs, sample.frame_range,
             sample.filter_key_img) == ('UniformRefFrameSample', 1, 10, True)
-    broadcast = train.pipeline[1]
+    if name == 'synthvis':
+        broadcast = train.pipeline[1]
+        geometric = broadcast.transforms
+    else:  # load, per-frame crop, clip-shared resize + flip, boxes, pad
+        broadcast = train.pipeline[1]
+        assert [t.type for t in train.pipeline[2:]] == [
+            'ClipRandomCrop', 'TransformBroadcaster', 'TransformBroadcaster',
+            'PadClipFrames', 'PackTrackInputs'
+        ]
+        assert train.pipeline[3].share_random_params
+        geometric = broadcast.transforms + train.pipeline[3].transforms
     assert broadcast.share_random_params
-    assert [t.type for t in broadcast.transforms] == [
+    assert [t.type for t in geometric] == [
         'LoadVISFrame', 'LoadTrackAnnotations', 'RandomChoiceResize',
         'RandomFlip'
     ]
-    assert broadcast.transforms[1].with_mask
-    assert broadcast.transforms[3].prob == 0.5
+    assert geometric[1].with_mask
+    assert geometric[3].prob == 0.5
     assert 'LoadTrackAnnotations' not in list(_types(val.pipeline))
 
 
@@ -800,7 +814,7 @@ def test_configs_load(name):
 ])
 def test_config_sizes_follow_idol(name, short_sides, max_side, test_scale):
     cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
-    resize = cfg.train_dataloader.dataset.pipeline[1].transforms[2]
+    resize = cfg.train_dataloader.dataset.pipeline[3].transforms[0]
     assert [min(s) for s in resize.scales] == short_sides
     assert {max(s) for s in resize.scales} == {max_side}
     assert resize.keep_ratio

@@ -36,6 +36,7 @@ Examples::
 """
 import argparse
 import json
+import logging
 import os.path as osp
 import sys
 import time
@@ -44,6 +45,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS_TO_TIME = (
@@ -126,11 +128,16 @@ def build_untrained(config: str, device: str):
     import mmookd  # noqa: F401  (registers mmookd)
     cfg = Config.fromfile(resolve_config(config))
     init_default_scope('mmdet')
-    model_cfg = cfg.model.to_dict() if hasattr(cfg.model,
-                                               'to_dict') else cfg.model
+    model_cfg = cfg.model  # a ConfigDict: mmdet reads its attributes
     _no_pretrained(model_cfg)
     model = MODELS.build(model_cfg)
-    model.init_weights()
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
     return model.to(device).eval()
 
 

@@ -190,7 +190,10 @@ class VISMetric(BaseVideoMetric):
         ann_file (str, optional): official YTVIS/OVIS JSON with the GT of
             the evaluated videos (matched by ``video_id``; videos without
             predictions are not evaluated).  If None, the GT is collected
-            from the frames' ``instances``.
+            from the frames' ``instances``. Predicted labels become the
+            file's category ids by class *name* (``dataset_meta``'s
+            ``classes``), so ids need not be 1..K in class order; the
+            submission file gets the same ids.
         classwise (bool): also report per-class AP. Defaults to True.
         subsets (dict, optional): ``name -> video ids``; a value is a list
             of ids, a text file (one id a line) or a YTVIS JSON (its

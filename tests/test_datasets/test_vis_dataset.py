@@ -762,10 +762,11 @@ def test_configs_load(name):
     assert train.type == val.type == 'VISDataset'
     assert train.dataset_version == val.dataset_version == name
     assert val.test_mode and not train.get('test_mode', False)
-    # the real sets sample whole videos (a random key frame each, the
-    # official IDOL recipe); SynthVIS one sample per (video, frame)
+    # the real sets sample one video at a time (official IDOL); SynthVIS
+    # keeps (video, frame) samples
     assert cfg.train_dataloader.sampler.type == (
         'TrackImgSampler' if name == 'synthvis' else 'DefaultSampler')
+    assert train.filter_cfg.filter_empty_gt == (name == 'synthvis')
     assert cfg.val_dataloader.sampler.type == 'TrackImgSampler'
     assert cfg.train_dataloader.batch_sampler.type == \
         'TrackAspectRatioBatchSampler'
@@ -780,27 +781,24 @@ def test_configs_load(name):
     sample = train.pipeline[0]
     assert (sample.type, sample.num_ref_imgs, sample.frame_range,
             sample.filter_key_img) == ('UniformRefFrameSample', 1, 10, True)
-    broadcast = train.pipeline[1]
-    assert broadcast.share_random_params
-    assert broadcast.transforms[1].type == 'LoadTrackAnnotations'
-    assert broadcast.transforms[1].with_mask
-    if name == 'synthvis':  # what suits 128-px frames
-        assert [t.type for t in broadcast.transforms] == [
-            'LoadVISFrame', 'LoadTrackAnnotations', 'RandomChoiceResize',
-            'RandomFlip'
-        ]
-        assert broadcast.transforms[3].prob == 0.5
-    else:  # the official IDOL recipe (docs/idol.md)
-        assert [t.type for t in train.pipeline] == [
-            'UniformRefFrameSample', 'TransformBroadcaster',
+    if name == 'synthvis':
+        broadcast = train.pipeline[1]
+        geometric = broadcast.transforms
+    else:  # load, per-frame crop, clip-shared resize + flip, boxes, pad
+        broadcast = train.pipeline[1]
+        assert [t.type for t in train.pipeline[2:]] == [
             'ClipRandomCrop', 'TransformBroadcaster', 'TransformBroadcaster',
             'PadClipFrames', 'PackTrackInputs'
         ]
-        assert train.pipeline[2].crop_size == (384, 600)
-        assert [t.type for t in train.pipeline[3].transforms] == [
-            'RandomChoiceResize', 'RandomFlip'
-        ]
-        assert train.pipeline[4].transforms[0].type == 'BoxesFromMasks'
+        assert train.pipeline[3].share_random_params
+        geometric = broadcast.transforms + train.pipeline[3].transforms
+    assert broadcast.share_random_params
+    assert [t.type for t in geometric] == [
+        'LoadVISFrame', 'LoadTrackAnnotations', 'RandomChoiceResize',
+        'RandomFlip'
+    ]
+    assert geometric[1].with_mask
+    assert geometric[3].prob == 0.5
     assert 'LoadTrackAnnotations' not in list(_types(val.pipeline))
 
 
@@ -817,9 +815,7 @@ def test_configs_load(name):
 ])
 def test_config_sizes_follow_idol(name, short_sides, max_side, test_scale):
     cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
-    resize = next(t for step in cfg.train_dataloader.dataset.pipeline
-                  for t in step.get('transforms', [])
-                  if t['type'] == 'RandomChoiceResize')
+    resize = cfg.train_dataloader.dataset.pipeline[3].transforms[0]
     assert [min(s) for s in resize.scales] == short_sides
     assert {max(s) for s in resize.scales} == {max_side}
     assert resize.keep_ratio

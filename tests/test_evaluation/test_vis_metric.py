@@ -559,7 +559,11 @@ def three_tracks(length=4):
     ]
 
 
-def ann_file_with_ids(tmp_path, gts, cat_ids, video_id=1, length=4,
+def ann_file_with_ids(tmp_path,
+                      gts,
+                      cat_ids,
+                      video_id=1,
+                      length=4,
                       names=CLASSES):
     """A YTVIS JSON of one video whose category ``names[i]`` has id
     ``cat_ids[i]``; GT track label ``i`` -> ``cat_ids[i]``."""
@@ -576,9 +580,7 @@ def ann_file_with_ids(tmp_path, gts, cat_ids, video_id=1, length=4,
                     for m in masks
                 ]) for iid, label, masks in gts
         ],
-        categories=[
-            dict(id=i, name=n) for i, n in zip(cat_ids, names)
-        ])
+        categories=[dict(id=i, name=n) for i, n in zip(cat_ids, names)])
     path = tmp_path / 'gt.json'
     path.write_text(json.dumps(ann))
     return str(path)
@@ -636,8 +638,8 @@ def test_subset_of_classes_scores_one_and_submits_the_files_ids(tmp_path):
     for t, frame in enumerate(frames):
         for inst in frame['instances']:
             mask = mask_utils.decode(inst['mask']).astype(bool)
-            tracks.setdefault(inst['instance_id'], [None] * 4)[t] = (
-                0.9, inst['bbox_label'], mask)
+            tracks.setdefault(inst['instance_id'],
+                              [None] * 4)[t] = (0.9, inst['bbox_label'], mask)
     assert sorted(tracks) == [2, 3]  # the disc track is not trained
     preds = list(tracks.items())
     video = make_video(1, [], preds, 4, with_gt=False)
@@ -657,8 +659,10 @@ def test_subset_of_classes_scores_one_and_submits_the_files_ids(tmp_path):
     metric.evaluate(1)
     with open(prefix + '.json') as f:
         results = json.load(f)
-    present = {r['category_id']: sum(s is not None for s in r['segmentations'])
-               for r in results}
+    present = {
+        r['category_id']: sum(s is not None for s in r['segmentations'])
+        for r in results
+    }
     assert present == {5: 3, 9: 4}  # square absent in frame 2
 
 
@@ -687,8 +691,11 @@ def test_nan_scores_are_refused_naming_the_video(tmp_path):
         run_metric([sample])
     with pytest.raises(ValueError, match='video 7.*not finite'):
         VISMetric.dump_submission([
-            dict(video_id=7, score=float('nan'), category_id=1,
-                 segmentations=[])
+            dict(
+                video_id=7,
+                score=float('nan'),
+                category_id=1,
+                segmentations=[])
         ], str(tmp_path / 'x'))
 
 
@@ -703,3 +710,52 @@ def test_unwritable_outfile_prefix_fails_at_construction(tmp_path):
     # a folder that does not exist yet is fine (made when writing)
     VISMetric(outfile_prefix=str(tmp_path / 'new' / 'deeper' / 'res'))
     assert not (tmp_path / 'new').exists()
+
+
+def test_ann_file_with_noncontiguous_category_ids(tmp_path):
+    """Labels follow dataset_meta's classes; the file's ids are 12 (disc),
+    7 (square) and 40 (triangle): predictions are written and evaluated
+    with the file's ids, matched by name."""
+    gts = scene()  # disc (label 0) and square (label 1)
+    ids = {'disc': 12, 'square': 7, 'triangle': 40}
+    video = make_video(1, gts, perfect(gts), 4)
+    frames = video.video_data_samples
+    tracks = {}
+    for t, frame in enumerate(frames):
+        for inst in frame.instances:
+            tr = tracks.setdefault(
+                inst['instance_id'],
+                dict(label=inst['bbox_label'], segs=[None] * len(frames)))
+            tr['segs'][t] = inst['mask']
+        del frame.instances
+    ann = dict(
+        videos=[dict(id=1, height=H, width=W, length=4)],
+        annotations=[
+            dict(
+                id=k,
+                video_id=1,
+                iscrowd=0,
+                category_id=ids[CLASSES[tr['label']]],
+                segmentations=tr['segs']) for k, tr in tracks.items()
+        ],
+        # another order and spelling than the classes
+        categories=[
+            dict(id=40, name='Triangle'),
+            dict(id=12, name='disc'),
+            dict(id=7, name='SQUARE')
+        ])
+    path = tmp_path / 'gt.json'
+    path.write_text(json.dumps(ann))
+    prefix = str(tmp_path / 'sub')
+    res = run_metric([video], ann_file=str(path), outfile_prefix=prefix)
+    assert res['youtube_vis/segm_mAP'] == pytest.approx(1.0)
+    assert res['youtube_vis/segm_AP_disc'] == pytest.approx(1.0)
+    # per-class keys carry the dataset's class names
+    assert res['youtube_vis/segm_AP_square'] == pytest.approx(1.0)
+    with open(prefix + '.json') as f:
+        submitted = json.load(f)
+    assert sorted({p['category_id'] for p in submitted}) == [7, 12]
+    ann['categories'][2]['name'] = 'cube'
+    path.write_text(json.dumps(ann))
+    with pytest.raises(ValueError, match='square'):
+        run_metric([make_video(1, gts, perfect(gts), 4)], ann_file=str(path))

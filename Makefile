@@ -28,8 +28,8 @@ demo: setup
 	$(PY) tools/demo.py --data $(DATA) --out $(OUT) --seed $(SEED)
 
 lint: setup
-	$(PY) -m flake8 mmookd tools tests configs
-	$(PY) -m isort --check-only --diff mmookd tools tests configs
+	$(PY) -m flake8 mmookd tools tests configs demo
+	$(PY) -m isort --check-only --diff mmookd tools tests configs demo
 
 clean:
 	rm -rf $(OUT) build *.egg-info mmookd/.mim

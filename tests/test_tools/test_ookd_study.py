@@ -82,6 +82,9 @@ def test_report_from_result_files(tmp_path, capsys):
     assert out['rows']['kd_qfa']['AP'] == [11.0]
     assert out['rows']['minor_paste']['AP'] == []
     assert out['teacher']['teacher_auc'] == [0.9]
+    # each result file records the code that made it
+    with open(results / 'idol' / 'seed0.json') as f:
+        assert 'commit' in json.load(f)
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert json.loads(last)['rows']['idol']['AP'] == [10.0, 12.0, 14.0]
     assert osp.isfile(tmp_path / 'study.png')

@@ -175,7 +175,19 @@ def summarize_metrics(metrics: Dict[str, float], rare: List[str]) -> dict:
     return out
 
 
+def git_commit() -> Optional[str]:
+    """The commit of the code that made a result (None outside git)."""
+    proc = subprocess.run(['git', 'rev-parse', 'HEAD'],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
 def write_result(results: str, row: str, seed: int, result: dict) -> None:
+    """Write one run's result file (with the commit that made it)."""
+    result = dict(result)
+    result.setdefault('commit', git_commit())
     path = osp.join(ROOT, results, row, f'seed{seed}.json')
     os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w') as f:

@@ -101,3 +101,24 @@ def test_report_table_shows_mean_and_std(tmp_path, capsys):
     assert '| kd_qfa |' not in text  # rows without runs are left out
     with pytest.raises(SystemExit):
         study.main(['--rows', 'nothing'])
+
+
+def test_runs_with_a_result_file_are_not_redone(tmp_path, monkeypatch):
+    """The work dirs do not survive a session, the committed result files
+    do: a seed whose rows all have results trains nothing; a seed that
+    lacks only a non-KD row trains only that row."""
+    results = tmp_path / 'study'
+    for row in study.ROWS:
+        study.write_result(str(results), row, 0, dict(AP=1.0))
+    calls = []
+    monkeypatch.setattr(study, 'train',
+                        lambda *a, **k: calls.append(a[0]) or 'x.pth')
+    monkeypatch.setattr(study, 'test', lambda *a, **k: {})
+    monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
+    args = study.parse_args(
+        ['--results', str(results), '--work-dir', str(tmp_path / 'w')])
+    study.run_seed(0, list(study.ROWS), args)
+    assert calls == []
+    (results / 'minor_paste' / 'seed0.json').unlink()
+    study.run_seed(0, list(study.ROWS), args)
+    assert calls == [study.ROWS['minor_paste'][0]]

@@ -195,24 +195,38 @@ def write_result(results: str, row: str, seed: int, result: dict) -> None:
     print(f'    -> {osp.relpath(path, ROOT)}', flush=True)
 
 
+def has_result(args, row: str, seed: int) -> bool:
+    """The run's result file exists (committed results are not redone)."""
+    return osp.exists(osp.join(ROOT, args.results, row, f'seed{seed}.json'))
+
+
 def run_seed(seed: int, rows: List[str], args) -> None:
+    """Every row of one seed; rows whose result file exists are skipped
+    (the work dirs are not kept between sessions, the results are)."""
+    todo = [r for r in rows if not has_result(args, r, seed)]
+    kd_todo = [r for r in todo if ROWS[r][1] is not None]
+    if not todo:
+        print(f'\n==> seed {seed}: every result exists, skipped')
+        return
+    rows = todo
     root = osp.join(args.work_dir, f'seed{seed}')
     seed_opt = [f'randomness.seed={seed}']
     ann = 'data/synthvis/annotations/synthvis_train.json'
     rare = rare_classes(osp.join(ROOT, ann))
-    print(f'\n==> seed {seed}: stage-1 IDOL', flush=True)
-    idol = train(IDOL_CFG, osp.join(root, 'idol'), seed_opt, 'IDOL')
-    idol_metrics = test(IDOL_CFG, idol, osp.join(root, 'idol'), [],
-                        'IDOL test')
-    write_result(
-        args.results, 'idol', seed,
-        dict(
-            seed=seed,
-            config=IDOL_CFG,
-            **summarize_metrics(idol_metrics, rare)))
-    kd_rows = [r for r in rows if ROWS[r][1] is not None]
-    teacher = None
-    if kd_rows:
+    idol = teacher = None
+    if 'idol' in todo or kd_todo:  # the KD rows need the seed's IDOL
+        print(f'\n==> seed {seed}: stage-1 IDOL', flush=True)
+        idol = train(IDOL_CFG, osp.join(root, 'idol'), seed_opt, 'IDOL')
+        idol_metrics = test(IDOL_CFG, idol, osp.join(root, 'idol'), [],
+                            'IDOL test')
+        if not has_result(args, 'idol', seed):
+            write_result(
+                args.results, 'idol', seed,
+                dict(
+                    seed=seed,
+                    config=IDOL_CFG,
+                    **summarize_metrics(idol_metrics, rare)))
+    if kd_todo:
         print(f'\n==> seed {seed}: teacher', flush=True)
         teacher = train(TEACHER_CFG, osp.join(root, 'teacher'),
                         seed_opt + [f'model.base_checkpoint={idol}'],
@@ -232,7 +246,7 @@ def run_seed(seed: int, rows: List[str], args) -> None:
             write_result(args.results, 'teacher', seed,
                          dict(seed=seed, **diag))
     for row in rows:
-        if row == 'idol':
+        if row == 'idol' or has_result(args, row, seed):
             continue
         config, cache_key = ROWS[row]
         print(f'\n==> seed {seed}: {row}', flush=True)

@@ -149,9 +149,14 @@ def collect(model, dataset, pipeline, max_frames, args):
             data = model.data_preprocessor(pseudo_collate([results]), False)
             inputs = data['inputs'].to(args.device)
             clip = data['data_samples'][0]
+            # the frozen IDOL once: its per-frame outputs are the stage-1
+            # student's, and the teacher aggregates the same state
             state = teacher.frame_queries(inputs, [clip], keep_frame_outs=True)
-            out = model.run_teacher(inputs, [clip],
-                                    [list(range(len(frames)))])[0]
+            out = model.clip_knowledge(
+                teacher.extract_offline(
+                    inputs, [clip],
+                    frame_state=state,
+                    with_masks=model.teacher_match == 'track'), 0, clip)
             picks = model.teacher_picks(out, clip)
             boxes = out['mask_bboxes'] if model.teacher_boxes == 'mask' \
                 else out['bboxes']

@@ -700,22 +700,28 @@ class OOKD(BaseModel):
             imgs = torch.stack([inputs[b, entries[b]] for b in clip_inds])
             result = self.teacher.extract_offline(
                 imgs, clips, with_masks=self.teacher_match == 'track')
-            valid = result.get('valid')
             for i, b in enumerate(clip_inds):
-                outs[b] = dict(
-                    feats=result[self.distill_feature][i],
-                    cls_logits=result['cls_logits'][i],
-                    bboxes=result['bboxes'][i],
-                    mask_bboxes=result['mask_bboxes'][i],
-                    mask_valid=result['mask_valid'][i],
-                    valid=None if valid is None else valid[i],
-                    frame_ids=[
-                        data_samples[b][t].metainfo.get('frame_id', t)
-                        for t in entries[b]
-                    ])
-                if 'mask_logits' in result:
-                    outs[b]['mask_logits'] = result['mask_logits'][i]
+                outs[b] = self.clip_knowledge(result, i, clips[i])
         return outs
+
+    def clip_knowledge(self, result: Dict, index: int,
+                       clip: TrackDataSample) -> Dict:
+        """Clip ``index`` of ``teacher.extract_offline``'s batch output, as
+        :meth:`run_teacher` returns it (see there)."""
+        valid = result.get('valid')
+        out = dict(
+            feats=result[self.distill_feature][index],
+            cls_logits=result['cls_logits'][index],
+            bboxes=result['bboxes'][index],
+            mask_bboxes=result['mask_bboxes'][index],
+            mask_valid=result['mask_valid'][index],
+            valid=None if valid is None else valid[index],
+            frame_ids=[
+                clip[t].metainfo.get('frame_id', t) for t in range(len(clip))
+            ])
+        if 'mask_logits' in result:
+            out['mask_logits'] = result['mask_logits'][index]
+        return out
 
     def teacher_picks(self, out: Dict,
                       clip: TrackDataSample) -> List[Tensor]:

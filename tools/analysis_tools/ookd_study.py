@@ -208,7 +208,7 @@ def run_seed(seed: int, rows: List[str], args) -> None:
     if not todo:
         print(f'\n==> seed {seed}: every result exists, skipped')
         return
-    rows = todo
+    rows = todo  # the rows still without a result file
     root = osp.join(args.work_dir, f'seed{seed}')
     seed_opt = [f'randomness.seed={seed}']
     ann = 'data/synthvis/annotations/synthvis_train.json'
@@ -246,7 +246,7 @@ def run_seed(seed: int, rows: List[str], args) -> None:
             write_result(args.results, 'teacher', seed,
                          dict(seed=seed, **diag))
     for row in rows:
-        if row == 'idol' or has_result(args, row, seed):
+        if row == 'idol':
             continue
         config, cache_key = ROWS[row]
         print(f'\n==> seed {seed}: {row}', flush=True)

@@ -147,11 +147,6 @@ def instance_features(model, dataset, feature: str,
     return feats
 
 
-def similarities(feats: Dict[tuple, List[np.ndarray]]) -> Dict[str, list]:
-    """Cosine similarities of same-instance and same-video pairs."""
-    return separation(feats)
-
-
 def summarize(label: str, sims: Dict[str, list]) -> dict:
     same, diff = np.asarray(sims['same']), np.asarray(sims['different'])
     return dict(
@@ -200,7 +195,7 @@ def main(argv=None) -> dict:
         dataset = build_val_dataset(cfg)
         feats = instance_features(model, dataset, args.feature,
                                   args.max_videos)
-        all_sims[label] = similarities(feats)
+        all_sims[label] = separation(feats)
         rows.append(summarize(label, all_sims[label]))
     plot(all_sims, args.out)
     print(f'\n{"model":<12s}{"same pairs":>11s}{"same mean":>11s}'

@@ -25,13 +25,21 @@ study = _load()
 def test_rows_are_the_issue_rows_and_their_configs_exist():
     assert list(study.ROWS) == [
         'idol', 'kd_noqfa', 'kd_qfa', 'kd_qfa_track', 'kd_qfa_avg_teacher',
-        'minor_paste', 'minor_paste_kd_qfa', 'clip_paste_kd_qfa'
+        'minor_paste', 'minor_paste_kd_qfa', 'clip_paste_kd_qfa',
+        'minor_paste_kd_qfa_t500'
     ]
     for row, (config, cache) in study.ROWS.items():
         assert osp.isfile(osp.join(REPO, config)), row
         assert (cache is None) == (row in ('idol', 'minor_paste')), row
     for config in study.CACHES.values():
         assert osp.isfile(osp.join(REPO, config))
+    for config, _, _ in study.TEACHERS.values():
+        assert osp.isfile(osp.join(REPO, config))
+    # every row's cache is built by a teacher the study trains
+    assert {
+        study.cache_teacher(cache)
+        for _, cache in study.ROWS.values() if cache
+    } == set(study.TEACHERS)
 
 
 def test_wiring_points_kd_rows_at_the_seeds_teacher():
@@ -122,3 +130,65 @@ def test_runs_with_a_result_file_are_not_redone(tmp_path, monkeypatch):
     (results / 'minor_paste' / 'seed0.json').unlink()
     study.run_seed(0, list(study.ROWS), args)
     assert calls == [study.ROWS['minor_paste'][0]]
+
+
+def test_versus_idol_difference_and_pooled_z():
+    table = {
+        'idol': dict(AP=[10.0, 12.0, 14.0], mAP_L=[5.0]),
+        'kd_qfa': dict(AP=[14.0, 16.0, 18.0], mAP_L=[7.0]),
+        'minor_paste': dict(AP=[], mAP_L=[]),
+    }
+    out = study.versus_idol(table)
+    assert set(out) == {'kd_qfa'}  # rows without runs are left out
+    # both rows: std 2, pooled std 2, difference 4 -> z 2
+    assert out['kd_qfa']['AP']['diff'] == pytest.approx(4.0)
+    assert out['kd_qfa']['AP']['z'] == pytest.approx(2.0)
+    # one seed: a difference but no z
+    assert out['kd_qfa']['mAP_L'] == dict(diff=2.0, z=None)
+    table['kd_qfa']['AP'] = [8.0, 10.0, 12.0]
+    assert study.versus_idol(table)['kd_qfa']['AP']['z'] == pytest.approx(-1)
+
+
+def test_report_json_has_every_teacher_and_the_comparison(tmp_path, capsys):
+    results = tmp_path / 'study'
+    for seed in (0, 1):
+        study.write_result(str(results), 'idol', seed, dict(AP=10.0 + seed))
+        study.write_result(str(results), 'kd_qfa', seed, dict(AP=9.0 + seed))
+        study.write_result(str(results), 'teacher_500', seed,
+                           dict(teacher_auc=0.5 + seed / 10))
+    study.main(['--report', '--results', str(results), '--json'])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out['teachers']['500']['teacher_auc'] == [0.5, 0.6]
+    assert out['teacher']['teacher_auc'] == []  # no 2k teacher files
+    assert out['vs_idol']['kd_qfa']['AP']['diff'] == pytest.approx(-1.0)
+
+
+def test_the_500_iteration_teacher_is_trained_only_for_its_row(
+        tmp_path, monkeypatch):
+    results = tmp_path / 'study'
+    for row in study.ROWS:
+        if row != 'minor_paste_kd_qfa_t500':
+            study.write_result(str(results), row, 0, dict(AP=1.0))
+    trained, caches = [], []
+    monkeypatch.setattr(
+        study, 'train', lambda config, wd, *a, **k: trained.append(config) or
+        osp.join(wd, 'final.pth'))
+    monkeypatch.setattr(study, 'test', lambda *a, **k: {})
+    monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
+    monkeypatch.setattr(study, 'teacher_diagnostics', lambda *a: {})
+    monkeypatch.setattr(
+        study, 'build_cache',
+        lambda root, key, idol, teacher: caches.append((key, teacher)) or 'c')
+    args = study.parse_args(
+        ['--results', str(results), '--work-dir', str(tmp_path / 'w')])
+    study.run_seed(0, list(study.ROWS), args)
+    assert trained == [
+        study.IDOL_CFG, study.TEACHERS['500'][0],
+        study.ROWS['minor_paste_kd_qfa_t500'][0]
+    ]
+    assert caches == [('qfa_t500',
+                       osp.join(str(tmp_path / 'w'), 'seed0', 'teacher_500',
+                                'final.pth'))]
+    # its diagnostics and test land in their own result folder
+    assert osp.isfile(results / 'teacher_500' / 'seed0.json')
+    assert not osp.exists(results / 'teacher' / 'seed0.json')

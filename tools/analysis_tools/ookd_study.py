@@ -15,13 +15,16 @@ Rows (each trained ``2k`` iterations from scratch, the small CPU configs):
 ``minor_paste``      IDOL + Minor-Paste
 ``minor_paste_kd_qfa`` Minor-Paste + KD + QFA (OOKD)
 ``clip_paste_kd_qfa``  Clip-Paste + KD + QFA
+``minor_paste_kd_qfa_t500`` OOKD with ``make demo``'s teacher (500
+                     iterations instead of the study's 2000)
 ==================== ====================================================
 
 Per seed ``s``: the stage-1 IDOL of seed ``s`` (row ``idol``), the teacher
 trained on it (seed ``s``, 2000 iterations: ``ookd-teacher_r18-w32_1xb4-2k_
-synthvis.py``; its diagnostics, ``teacher_knowledge.py``), the
-teacher caches, then every other row with seed ``s``; KD rows read the
-seed's teacher from its cache (a KD step costs an IDOL step). Everything
+synthvis.py``; its diagnostics, ``teacher_knowledge.py``; the 500-iteration
+teacher of ``make demo`` too when a row asks for it), the teacher caches,
+then every other row with seed ``s``; KD rows read the seed's teacher from
+its cache (a KD step costs an IDOL step). Everything
 lives under ``--work-dir`` (default ``work_dirs/ookd_study``); a finished
 step is skipped, so rerunning resumes. Each finished run writes its small
 result file ``docs/study/{row}/seed{s}.json`` (AP, AP50, mAP_S, mAP_L,
@@ -30,8 +33,12 @@ teacher diagnostics ``docs/study/teacher/seed{s}.json``: commit them as
 they land.
 
 ``--report`` prints mean +- std over the seeds from those files without
-training; with ``--json`` the last line is ``{"rows": {ROW: {METRIC:
-[value per seed]}}, "teacher": {...}}``.
+training, and each row against ``idol``: the difference of the means and
+``z`` = that difference / the pooled standard deviation of the two rows
+(``sqrt((s_row^2 + s_idol^2) / 2)``; "beats IDOL by more than 2 std" is
+``z > 2``). With ``--json`` the last line is ``{"rows": {ROW: {METRIC:
+[value per seed]}}, "teacher": {...}, "teachers": {KEY: {...}}, "vs_idol":
+{ROW: {METRIC: {"diff": .., "z": ..}}}}``.
 """
 import argparse
 import glob
@@ -49,6 +56,12 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = 'configs/{}/{}_r18-w32_1xb4-{}_synthvis.py'
 IDOL_CFG = CFG.format('idol', 'idol', '2k')
 TEACHER_CFG = 'configs/ookd_teacher/ookd-teacher_r18-w32_1xb4-2k_synthvis.py'
+# teacher key -> (config, work dir under the seed's, result folder)
+TEACHERS = {
+    '2k': (TEACHER_CFG, 'teacher', 'teacher'),
+    '500': ('configs/ookd_teacher/ookd-teacher_r18-w32_1xb4-500_synthvis.py',
+            'teacher_500', 'teacher_500'),
+}
 # row -> (config, teacher cache key or None)
 ROWS = {
     'idol': (IDOL_CFG, None),
@@ -65,13 +78,18 @@ ROWS = {
                                       '2k'), 'qfa'),
     'clip_paste_kd_qfa': (CFG.format('ookd', 'ookd_cached-teacher-clip-paste',
                                      '2k'), 'qfa'),
+    'minor_paste_kd_qfa_t500': (CFG.format('ookd', 'ookd_cached-teacher',
+                                           '2k'), 'qfa_t500'),
 }
 # the config each cache is built from (the live teacher and QFA of a row)
 CACHES = dict(
     qfa=ROWS['kd_qfa'][0],
     noqfa=ROWS['kd_noqfa'][0],
     track=ROWS['kd_qfa_track'][0],
-    avg=ROWS['kd_qfa_avg_teacher'][0])
+    avg=ROWS['kd_qfa_avg_teacher'][0],
+    qfa_t500=ROWS['kd_qfa'][0])
+# the teacher of each cache (TEACHERS key); '2k' where not listed
+CACHE_TEACHER = dict(qfa_t500='500')
 METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
            ('mAP_S', 'short_segm_mAP'), ('mAP_L', 'long_segm_mAP'),
            ('AssA', 'segm_AssA'), ('long_AssA', 'long_segm_AssA'))
@@ -213,7 +231,7 @@ def run_seed(seed: int, rows: List[str], args) -> None:
     seed_opt = [f'randomness.seed={seed}']
     ann = 'data/synthvis/annotations/synthvis_train.json'
     rare = rare_classes(osp.join(ROOT, ann))
-    idol = teacher = None
+    idol = idol_metrics = None
     if 'idol' in todo or kd_todo:  # the KD rows need the seed's IDOL
         print(f'\n==> seed {seed}: stage-1 IDOL', flush=True)
         idol = train(IDOL_CFG, osp.join(root, 'idol'), seed_opt, 'IDOL')
@@ -226,25 +244,11 @@ def run_seed(seed: int, rows: List[str], args) -> None:
                     seed=seed,
                     config=IDOL_CFG,
                     **summarize_metrics(idol_metrics, rare)))
-    if kd_todo:
-        print(f'\n==> seed {seed}: teacher', flush=True)
-        teacher = train(TEACHER_CFG, osp.join(root, 'teacher'),
-                        seed_opt + [f'model.base_checkpoint={idol}'],
-                        'teacher')
-        teacher_file = osp.join(ROOT, args.results, 'teacher',
-                                f'seed{seed}.json')
-        if not osp.exists(teacher_file):
-            diag = teacher_diagnostics(root, idol, teacher)
-            t_metrics = test(TEACHER_CFG, teacher, osp.join(root, 'teacher'),
-                             [f'model.base_checkpoint={idol}'], 'teacher test')
-            t_sum = summarize_metrics(t_metrics, rare)
-            diag.update(
-                teacher_AP=t_sum.get('AP'),
-                teacher_mAP_L=t_sum.get('mAP_L'),
-                teacher_mAP_S=t_sum.get('mAP_S'),
-                idol_mAP_L=summarize_metrics(idol_metrics, rare).get('mAP_L'))
-            write_result(args.results, 'teacher', seed,
-                         dict(seed=seed, **diag))
+    teachers = {}
+    for key in TEACHERS:
+        if any(cache_teacher(ROWS[r][1]) == key for r in kd_todo):
+            teachers[key] = train_teacher(args, root, key, seed, idol,
+                                          idol_metrics, rare)
     for row in rows:
         if row == 'idol':
             continue
@@ -253,6 +257,7 @@ def run_seed(seed: int, rows: List[str], args) -> None:
         wd = osp.join(root, row)
         wires = []
         if cache_key is not None:
+            teacher = teachers[cache_teacher(cache_key)]
             cache = build_cache(root, cache_key, idol, teacher)
             wires = wiring(config, idol, teacher, cache)
         ckpt = train(config, wd, seed_opt + wires, row)
@@ -260,6 +265,38 @@ def run_seed(seed: int, rows: List[str], args) -> None:
         write_result(
             args.results, row, seed,
             dict(seed=seed, config=config, **summarize_metrics(metrics, rare)))
+
+
+def cache_teacher(cache_key: str) -> str:
+    """The TEACHERS key of the teacher a cache is built from."""
+    return CACHE_TEACHER.get(cache_key, '2k')
+
+
+def train_teacher(args, root: str, key: str, seed: int, idol: str,
+                  idol_metrics: Dict[str, float], rare: List[str]) -> str:
+    """Train the seed's teacher ``key`` on its IDOL; the first time, its
+    diagnostics and test go to ``{results}/{folder}/seed{s}.json``."""
+    config, folder, result = TEACHERS[key]
+    print(f'\n==> seed {seed}: teacher {key} ({config})', flush=True)
+    wd = osp.join(root, folder)
+    teacher = train(config, wd, [f'randomness.seed={seed}',
+                                 f'model.base_checkpoint={idol}'],
+                    f'teacher {key}')
+    teacher_file = osp.join(ROOT, args.results, result, f'seed{seed}.json')
+    if not osp.exists(teacher_file):
+        diag = teacher_diagnostics(wd, root, idol, teacher)
+        t_metrics = test(config, teacher, wd,
+                         [f'model.base_checkpoint={idol}'],
+                         f'teacher {key} test')
+        t_sum = summarize_metrics(t_metrics, rare)
+        diag.update(
+            teacher_AP=t_sum.get('AP'),
+            teacher_mAP_L=t_sum.get('mAP_L'),
+            teacher_mAP_S=t_sum.get('mAP_S'),
+            idol_mAP_L=summarize_metrics(idol_metrics, rare).get('mAP_L'))
+        write_result(args.results, result, seed,
+                     dict(seed=seed, config=config, **diag))
+    return teacher
 
 
 def wiring(config: str, idol: str, teacher: str,
@@ -287,15 +324,17 @@ def build_cache(root: str, key: str, idol: str, teacher: str) -> str:
     return cache
 
 
-def teacher_diagnostics(root: str, idol: str, teacher: str) -> dict:
-    out = osp.join(root, 'teacher', 'knowledge.json')
+def teacher_diagnostics(wd: str, root: str, idol: str,
+                        teacher: str) -> dict:
+    """``teacher_knowledge.py`` of a teacher (work dir ``wd``) and the
+    seed's IDOL, kept in ``wd/knowledge.json``."""
+    out = osp.join(wd, 'knowledge.json')
     if not osp.exists(osp.join(ROOT, out)):
         proc = subprocess.run([
             sys.executable, 'tools/analysis_tools/teacher_knowledge.py', root,
             '--idol-checkpoint', idol, '--teacher-checkpoint', teacher,
             '--out',
-            osp.join(root, 'teacher',
-                     'knowledge.png'), '--no-progress', '--json'
+            osp.join(wd, 'knowledge.png'), '--no-progress', '--json'
         ],
                               cwd=ROOT,
                               capture_output=True,
@@ -341,28 +380,69 @@ def report(args) -> dict:
             f'{np.mean(v):>7.2f}+-{std(v):<5.2f}' if v else f'{"-":>14s}'
             for v in table[row].values())
         print(f'{row:<20s}{len(seeds):>7d}{cells}')
-    teacher = {
-        k: [
-            found.get('teacher', {})[s].get(k)
-            for s in sorted(found.get('teacher', {}))
-        ]
-        for k in TEACHER_KEYS
-    }
-    if found.get('teacher'):
-        print('\nteacher diagnostics per seed '
-              f'{sorted(found["teacher"])}:')
-        for key, values in teacher.items():
-            print(f'  {key:<22s}' + ''.join(
-                f'{v:>9.3f}' if isinstance(v, (int, float)) else f'{"-":>9s}'
-                for v in values))
+    teachers = {}
+    for key, (_, _, folder) in TEACHERS.items():
+        runs = found.get(folder, {})
+        if not runs and key != '2k':
+            continue
+        teachers[key] = {
+            k: [runs[s].get(k) for s in sorted(runs)]
+            for k in TEACHER_KEYS
+        }
+        if runs:
+            print(f'\nteacher {key} ({folder}) diagnostics per seed '
+                  f'{sorted(runs)}:')
+            for name, values in teachers[key].items():
+                print(f'  {name:<22s}' + ''.join(
+                    f'{v:>9.3f}' if isinstance(v, (int, float)) else
+                    f'{"-":>9s}' for v in values))
+    vs_idol = versus_idol(table)
+    if vs_idol:
+        print('\nagainst idol: difference of the means (z = difference / '
+              'pooled std; > 2: beyond 2 std)')
+        print(f'{"row":<24s}' + ''.join(f'{n:>16s}' for n in names))
+        for row, cells in vs_idol.items():
+            print(f'{row:<24s}' + ''.join(
+                f'{c["diff"]:>+8.2f} z{c["z"]:>+6.1f}' if c['z'] is not None
+                else (f'{c["diff"]:>+8.2f}{"":>8s}' if c['diff'] is not None
+                      else f'{"-":>16s}') for c in cells.values()))
     if args.plot:
         plot(table, args.plot)
     if args.markdown:
         print(markdown(table, found))
-    result = dict(rows=table, teacher=teacher)
+    result = dict(
+        rows=table,
+        teacher=teachers['2k'],
+        teachers=teachers,
+        vs_idol=vs_idol)
     if args.json:
         print(json.dumps(result))
     return result
+
+
+def versus_idol(table: dict) -> Dict[str, Dict[str, dict]]:
+    """Each row against ``idol`` per metric: ``diff``, the difference of
+    the means (row - idol), and ``z``, that difference over the pooled
+    sample standard deviation ``sqrt((s_row^2 + s_idol^2) / 2)`` (None
+    with fewer than 2 seeds in either row or no spread at all)."""
+    base = table.get('idol', {})
+    out = {}
+    for row, values in table.items():
+        if row == 'idol' or not any(values.values()):
+            continue
+        cells = {}
+        for name, v in values.items():
+            b = base.get(name) or []
+            if not v or not b:
+                cells[name] = dict(diff=None, z=None)
+                continue
+            diff = float(np.mean(v) - np.mean(b))
+            pooled = np.sqrt((std(v)**2 + std(b)**2) / 2)
+            z = (diff / pooled if len(v) > 1 and len(b) > 1 and pooled > 0
+                 else None)
+            cells[name] = dict(diff=diff, z=None if z is None else float(z))
+        out[row] = cells
+    return out
 
 
 def markdown(table: dict, found: dict) -> str:

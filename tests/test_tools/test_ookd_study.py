@@ -192,3 +192,25 @@ def test_the_500_iteration_teacher_is_trained_only_for_its_row(
     # its diagnostics and test land in their own result folder
     assert osp.isfile(results / 'teacher_500' / 'seed0.json')
     assert not osp.exists(results / 'teacher' / 'seed0.json')
+
+
+def test_result_files_name_the_commit_the_study_started_from(monkeypatch):
+    heads = iter(['aaa\n', '', 'ccc\n', ' M mmookd/x.py\n'])
+
+    class Proc:
+
+        def __init__(self, out):
+            self.stdout, self.returncode = out, 0
+
+    monkeypatch.setattr(study.subprocess, 'run',
+                        lambda *a, **k: Proc(next(heads)))
+    study.git_commit.cache_clear()
+    try:
+        assert study.git_commit() == 'aaa'
+        # a commit made while the study runs is not claimed
+        assert study.git_commit() == 'aaa'
+        study.git_commit.cache_clear()
+        # uncommitted changes to tracked files are said
+        assert study.git_commit() == 'ccc-dirty'
+    finally:
+        study.git_commit.cache_clear()

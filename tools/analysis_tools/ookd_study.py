@@ -41,6 +41,7 @@ training, and each row against ``idol``: the difference of the means and
 {ROW: {METRIC: {"diff": .., "z": ..}}}}``.
 """
 import argparse
+import functools
 import glob
 import json
 import os
@@ -193,13 +194,23 @@ def summarize_metrics(metrics: Dict[str, float], rare: List[str]) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def git_commit() -> Optional[str]:
-    """The commit of the code that made a result (None outside git)."""
+    """The commit of the code that made a result (None outside git), read
+    once, when the study starts (``main``), so that commits made while it
+    runs are not claimed; ``-dirty`` when tracked files had changes."""
     proc = subprocess.run(['git', 'rev-parse', 'HEAD'],
                           cwd=ROOT,
                           capture_output=True,
                           text=True)
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
+    commit = proc.stdout.strip() if proc.returncode == 0 else ''
+    if not commit:
+        return None
+    dirty = subprocess.run(['git', 'status', '--porcelain', '-uno'],
+                           cwd=ROOT,
+                           capture_output=True,
+                           text=True).stdout.strip()
+    return commit + '-dirty' if dirty else commit
 
 
 def write_result(results: str, row: str, seed: int, result: dict) -> None:
@@ -491,6 +502,7 @@ def main(argv=None):
     if args.report:
         return report(args)
     start = time.time()
+    git_commit()  # the code the runs use, read before they start
     for seed in args.seeds:
         run_seed(seed, args.rows, args)
     print(f'\nstudy done in {time.time() - start:.0f} s')

@@ -13,6 +13,7 @@ from mmengine.structures import InstanceData
 from mmookd.models.dense_heads.offline_teacher_head import mask_boxes
 from mmookd.models.losses import VideoSimilarityLoss
 from mmookd.models.task_modules import (QFAAssigner, VideoHungarianAssigner,
+                                        check_pick_filter, filter_picks,
                                         teacher_frame_picks)
 from .test_offline_teacher import build_teacher, make_clip, preprocess
 
@@ -209,6 +210,48 @@ def test_track_matching_keeps_one_query_per_instance():
     assert [p.tolist() for p in track] == [[0, 1], [0, 1]]
     with pytest.raises(ValueError, match='teacher_match'):
         teacher_frame_picks(out, clip, argmin, match='video')
+
+
+def test_pick_filter_keeps_only_picks_that_localise_and_classify():
+    """Frame 0: GT 1's pick overlaps it fully, GT 2's pick by IoU 1/3 (too
+    little at 0.5). Frame 1: both picks fit their boxes, but query 1's top
+    class is wrong for GT 2, and in frame 2 query 0's mask is empty."""
+    g1, g2 = [0., 0., 20., 20.], [50., 50., 70., 70.]
+    clip = _clip([([1, 2], [g1, g2])] * 3)
+    clip[1].gt_instances.labels = torch.tensor([0, 1])
+    boxes = torch.tensor([
+        [g1, [50., 50., 70., 110.]],  # query 1 at IoU 400 / 1200
+        [g1, g2],
+        [g1, g2],
+    ])
+    out = dict(
+        cls_logits=torch.tensor([[2., 0.], [3., 1.]]),  # both top class 0
+        bboxes=boxes,
+        mask_bboxes=boxes,
+        mask_valid=torch.tensor([[True, True], [True, True], [False, True]]))
+    picks = [torch.tensor([0, 1])] * 3
+    kept = filter_picks(picks, out, clip, 'mask', min_iou=0.5)
+    assert [k.tolist() for k in kept] == [[0, -1], [0, -1], [-1, 1]]
+    # a lower IoU bar keeps frame 0's second pick; without the class test
+    # frame 1 keeps both; reference boxes ignore the empty mask
+    loose = filter_picks(picks, out, clip, 'reference', min_iou=0.3,
+                         right_class=False)
+    assert [k.tolist() for k in loose] == [[0, 1], [0, 1], [0, 1]]
+    # GTs without a pick stay without one; the input is not modified
+    none = filter_picks([torch.tensor([-1, 1])] * 3, out, clip, 'mask')
+    assert [k.tolist() for k in none] == [[-1, -1], [-1, -1], [-1, 1]]
+    assert picks[0].tolist() == [0, 1]
+
+
+def test_pick_filter_config_is_checked_and_completed():
+    assert check_pick_filter(None) is None
+    assert check_pick_filter({}) == dict(min_iou=0.5, right_class=True)
+    assert check_pick_filter(dict(min_iou=0.7)) == dict(
+        min_iou=0.7, right_class=True)
+    with pytest.raises(KeyError, match='min_ioU'):
+        check_pick_filter(dict(min_ioU=0.5))
+    with pytest.raises(ValueError, match='min_iou'):
+        check_pick_filter(dict(min_iou=1.5))
 
 
 def test_hard_references_pick_the_most_similar_frame_query():

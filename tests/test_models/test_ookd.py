@@ -490,6 +490,35 @@ def test_teacher_mask_boxes_decide_the_pick_and_empty_masks_give_none():
     assert ref.teacher_picks(out, clip)[0].tolist() == [0]
 
 
+def test_teacher_pick_filter_drops_poor_picks_and_enters_the_cache_hash():
+    """With ``teacher_pick_filter`` the argmin pick that misses its GT (IoU
+    25 / 175) is not distilled; without it, it is (the paper). The filter
+    is part of what a cache is checked against, and no filter leaves the
+    hash of the caches made before the option as it was."""
+    logits = torch.full((2, 3), -5.0)
+    logits[:, 1] = 2.0
+    boxes = torch.tensor([[[5., 5., 15., 15.], [40., 40., 50., 50.]]])
+    clip = _one_frame_clip([1], [[0., 0., 10., 10.]], [4])
+    out = dict(
+        cls_logits=logits,
+        bboxes=boxes,
+        mask_bboxes=boxes,
+        mask_valid=torch.tensor([[True, True]]),
+        valid=None)
+    plain = build_ookd()
+    assert plain.teacher_picks(out, clip)[0].tolist() == [0]
+    strict = build_ookd(teacher_pick_filter=dict(min_iou=0.5))
+    assert strict.teacher_picks(out, clip)[0].tolist() == [-1]
+    loose = build_ookd(teacher_pick_filter=dict(min_iou=0.1))
+    assert loose.teacher_picks(out, clip)[0].tolist() == [0]
+    assert 'teacher_pick_filter' not in plain.teacher_qfa_cfg
+    assert strict.teacher_qfa_cfg['teacher_pick_filter'] == dict(
+        min_iou=0.5, right_class=True)
+    assert strict.teacher_qfa_cfg != loose.teacher_qfa_cfg
+    with pytest.raises(KeyError, match='teacher_pick_filter'):
+        build_ookd(teacher_pick_filter=dict(iou=0.5))
+
+
 def test_bad_clips_are_named():
     model = build_ookd()
     data = preprocess(model, [make_clip([0, 1, 2])])

@@ -26,7 +26,7 @@ def test_rows_are_the_issue_rows_and_their_configs_exist():
     assert list(study.ROWS) == [
         'idol', 'kd_noqfa', 'kd_qfa', 'kd_qfa_track', 'kd_qfa_avg_teacher',
         'minor_paste', 'minor_paste_kd_qfa', 'clip_paste_kd_qfa',
-        'minor_paste_kd_qfa_t500'
+        'minor_paste_kd_qfa_t500', 'kd_qfa_filter', 'kd_qfa_track_filter'
     ]
     for row, (config, cache) in study.ROWS.items():
         assert osp.isfile(osp.join(REPO, config)), row

@@ -17,6 +17,9 @@ Rows (each trained ``2k`` iterations from scratch, the small CPU configs):
 ``clip_paste_kd_qfa``  Clip-Paste + KD + QFA
 ``minor_paste_kd_qfa_t500`` OOKD with ``make demo``'s teacher (500
                      iterations instead of the study's 2000)
+``kd_qfa_filter``    KD + QFA, only the teacher picks that localise and
+                     classify their GT (``teacher_pick_filter``)
+``kd_qfa_track_filter`` the same with one target per instance
 ==================== ====================================================
 
 Per seed ``s``: the stage-1 IDOL of seed ``s`` (row ``idol``), the teacher
@@ -81,6 +84,11 @@ ROWS = {
                                      '2k'), 'qfa'),
     'minor_paste_kd_qfa_t500': (CFG.format('ookd', 'ookd_cached-teacher',
                                            '2k'), 'qfa_t500'),
+    'kd_qfa_filter': (CFG.format('ookd', 'ookd_cached-teacher-filter-no-paste',
+                                 '2k'), 'filter'),
+    'kd_qfa_track_filter': (CFG.format(
+        'ookd', 'ookd_cached-teacher-track-filter-no-paste', '2k'),
+                            'track_filter'),
 }
 # the config each cache is built from (the live teacher and QFA of a row)
 CACHES = dict(
@@ -88,7 +96,9 @@ CACHES = dict(
     noqfa=ROWS['kd_noqfa'][0],
     track=ROWS['kd_qfa_track'][0],
     avg=ROWS['kd_qfa_avg_teacher'][0],
-    qfa_t500=ROWS['kd_qfa'][0])
+    qfa_t500=ROWS['kd_qfa'][0],
+    filter=ROWS['kd_qfa_filter'][0],
+    track_filter=ROWS['kd_qfa_track_filter'][0])
 # the teacher of each cache (TEACHERS key); '2k' where not listed
 CACHE_TEACHER = dict(qfa_t500='500')
 METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),

@@ -29,6 +29,14 @@ of :class:`OOKD`:
   ``teacher_boxes`` does not apply (the matching uses the reference boxes
   and the masks of all frames, as in training).
 
+``teacher_pick_filter`` (optional, off by default as in the paper): keep a
+teacher pick only where the picked query localises and classifies its GT in
+that frame (:func:`filter_picks`: box IoU >= ``min_iou`` in the frame, and
+the query's top class is the GT's with ``right_class``); elsewhere the GT is
+not distilled. The same test as the diagnostics' "pick quality"
+(``tools/analysis_tools/teacher_knowledge.py``), so with the filter every
+distilled pair is a good one.
+
 Shape shorthand: ``T`` teacher frames, ``Nv`` video queries, ``K`` classes,
 ``M_t`` GTs of frame ``t``, ``(h4, w4)`` the stride-4 mask size.
 """
@@ -36,7 +44,7 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from mmdet.structures import TrackDataSample
-from mmdet.structures.bbox import get_box_tensor
+from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -45,6 +53,78 @@ from .qfa_assigner import INVALID_COST
 
 TEACHER_MATCHES = ('frame', 'track')
 TEACHER_BOXES = ('mask', 'reference')
+PICK_FILTER_KEYS = ('min_iou', 'right_class')
+
+
+def check_pick_filter(pick_filter: Optional[Dict]) -> Optional[Dict]:
+    """Validate a ``teacher_pick_filter`` config (None: no filter); return
+    it with its defaults filled in (``min_iou=0.5, right_class=True``)."""
+    if pick_filter is None:
+        return None
+    unknown = set(pick_filter) - set(PICK_FILTER_KEYS)
+    if unknown:
+        raise KeyError(f'teacher_pick_filter: unknown keys {sorted(unknown)}'
+                       f' (known: {PICK_FILTER_KEYS})')
+    out = dict(min_iou=0.5, right_class=True)
+    out.update(pick_filter)
+    if not 0.0 <= float(out['min_iou']) <= 1.0:
+        raise ValueError('teacher_pick_filter: min_iou must be in [0, 1], '
+                         f'got {out["min_iou"]}')
+    out['min_iou'] = float(out['min_iou'])
+    out['right_class'] = bool(out['right_class'])
+    return out
+
+
+def filter_picks(picks: List[Tensor],
+                 out: Dict,
+                 clip: TrackDataSample,
+                 boxes: str = 'mask',
+                 min_iou: float = 0.5,
+                 right_class: bool = True) -> List[Tensor]:
+    """Drop the teacher picks that do not localise or classify their GT.
+
+    Args:
+        picks (list[Tensor]): per frame ``t``, (M_t, ) long teacher query of
+            each GT or -1 (:func:`teacher_frame_picks`).
+        out (dict): The teacher's output for the clip (``cls_logits`` (Nv,
+            K); ``mask_bboxes`` (T, Nv, 4) and ``mask_valid`` (T, Nv) for
+            ``boxes='mask'``, ``bboxes`` (T, Nv, 4) for ``'reference'``).
+        clip (:obj:`TrackDataSample`): The T frames with ``gt_instances``.
+        boxes (str): Whose box is compared with the GT's: ``'mask'`` (the
+            picked query's mask box in the frame; an empty mask fails) or
+            ``'reference'``.
+        min_iou (float): A pick is kept when its box IoU with the GT box in
+            the frame is at least this. Defaults to 0.5.
+        right_class (bool): Also require the query's top class to be the
+            GT's. Defaults to True.
+
+    Returns:
+        list[Tensor]: ``picks`` with the failing entries set to -1.
+    """
+    if boxes not in TEACHER_BOXES:
+        raise ValueError(f'boxes must be one of {TEACHER_BOXES}, got '
+                         f'{boxes!r}')
+    top_class = out['cls_logits'].argmax(-1)
+    kept = []
+    for t, pick in enumerate(picks):
+        pick = pick.clone()
+        on = pick >= 0
+        if on.any():
+            gt = clip[t].gt_instances
+            q = pick[on]
+            gt_boxes = get_box_tensor(gt.bboxes).to(pick.device).float()[on]
+            frame_boxes = out['mask_bboxes' if boxes == 'mask' else
+                              'bboxes'][t].to(pick.device).float()
+            good = bbox_overlaps(
+                frame_boxes[q], gt_boxes, is_aligned=True) >= min_iou
+            if boxes == 'mask':
+                good &= out['mask_valid'][t].to(pick.device)[q]
+            if right_class:
+                good &= top_class.to(pick.device)[q] == gt.labels.to(
+                    pick.device)[on]
+            pick[on.nonzero(as_tuple=True)[0][~good]] = -1
+        kept.append(pick)
+    return kept
 
 
 def teacher_frame_picks(

@@ -39,6 +39,7 @@ from ...utils.teacher_cache import TeacherCache, config_dump, file_sha256
 from ..losses import cosine_kd_loss  # noqa: F401
 from ..task_modules import qfa_assigner  # noqa: F401
 from ..task_modules.teacher_qfa import (TEACHER_BOXES, TEACHER_MATCHES,
+                                        check_pick_filter, filter_picks,
                                         teacher_frame_picks)
 from . import idol  # noqa: F401
 
@@ -259,6 +260,13 @@ class OOKD(BaseModel):
         teacher_boxes (str): The teacher's per-frame boxes for QFA:
             ``'mask'`` (the box of its binarised mask; an empty mask is no
             box) or ``'reference'``. Defaults to ``'mask'``.
+        teacher_pick_filter (dict, optional): ``dict(min_iou=0.5,
+            right_class=True)`` keeps a teacher pick only where the picked
+            query's box (``teacher_boxes``) overlaps its GT by ``min_iou``
+            and its top class is the GT's
+            (:func:`~mmookd.models.task_modules.filter_picks`); other
+            frame-GTs are not distilled. None (default): every pick, as
+            the paper.
         teacher_window (int, optional): The teacher sees only the frames
             of this many consecutive frames around the student's (see
             ``teacher_window_range``); None (default): every frame of the
@@ -287,6 +295,7 @@ class OOKD(BaseModel):
                  distill_feature: str = 'embeds',
                  teacher_match: str = 'frame',
                  teacher_boxes: str = 'mask',
+                 teacher_pick_filter: Optional[dict] = None,
                  teacher_window: Optional[int] = None,
                  teacher_cache: Optional[Union[str, dict]] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -307,6 +316,7 @@ class OOKD(BaseModel):
                              f'{TEACHER_BOXES}, got {teacher_boxes!r}')
         self.teacher_match = teacher_match
         self.teacher_boxes = teacher_boxes
+        self.teacher_pick_filter = check_pick_filter(teacher_pick_filter)
         self.kd_weight = kd_weight
         self.teacher_window = teacher_window
         self.teacher_checkpoint = teacher_checkpoint
@@ -390,11 +400,16 @@ class OOKD(BaseModel):
     @property
     def teacher_qfa_cfg(self) -> dict:
         """Everything that decides the teacher's picks: the QFA assigner,
-        ``teacher_match`` and ``teacher_boxes`` (hashed into the cache)."""
-        return dict(
+        ``teacher_match``, ``teacher_boxes`` and ``teacher_pick_filter``
+        (hashed into the cache; no filter adds nothing, so the caches made
+        before the option existed stay valid)."""
+        cfg = dict(
             self.assigner_cfg,
             teacher_match=self.teacher_match,
             teacher_boxes=self.teacher_boxes)
+        if self.teacher_pick_filter is not None:
+            cfg['teacher_pick_filter'] = self.teacher_pick_filter
+        return cfg
 
     def load_cache(self, teacher_cache: Union[str, dict]) -> TeacherCache:
         """Load the teacher cache and check that it belongs to this model."""
@@ -737,7 +752,7 @@ class OOKD(BaseModel):
             :func:`teacher_frame_picks`).
         """
         head = getattr(self.teacher, 'video_head', None)
-        return teacher_frame_picks(
+        picks = teacher_frame_picks(
             out,
             clip,
             self.assigner,
@@ -745,6 +760,10 @@ class OOKD(BaseModel):
             boxes=self.teacher_boxes,
             track_assigner=None if head is None else head.assigner,
             mask_targets=None if head is None else head.idol.get_mask_targets)
+        if self.teacher_pick_filter is not None:
+            picks = filter_picks(picks, out, clip, self.teacher_boxes,
+                                 **self.teacher_pick_filter)
+        return picks
 
     # ------------------------------------------------------------------
     # inference

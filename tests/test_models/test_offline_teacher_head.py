@@ -15,6 +15,7 @@ from mmookd.models.losses import VideoSimilarityLoss
 from mmookd.models.task_modules import (QFAAssigner, VideoHungarianAssigner,
                                         check_pick_filter, filter_picks,
                                         teacher_frame_picks)
+from mmookd.models.task_modules.reference_paths import smooth_reference_path
 from .test_offline_teacher import build_teacher, make_clip, preprocess
 
 
@@ -293,3 +294,95 @@ def test_hard_references_only_at_test_time():
     assert torch.allclose(hard[0, 0, 0], refs[0, 0, 1])
     with pytest.raises(ValueError, match='hard'):
         build_teacher(reference_cfg=dict(hard='sometimes'))
+
+
+# ----------------------------------------------------------------------
+# smoothed hard references (a path over the whole clip)
+# ----------------------------------------------------------------------
+def _two_instance_case():
+    """3 frames, 2 frame queries per frame. Instance A is frame query 0 in
+    frames 0 and 2 but frame query 1 in frame 1 (the embeddings say so);
+    the video query's similarity prefers query 0 in every frame, by a
+    little in frame 1."""
+    a, b = torch.tensor([1., 0.]), torch.tensor([0., 1.])
+    embeds = torch.stack([
+        torch.stack([a, b]),
+        torch.stack([b, a]),  # frame 1: the two queries swap instances
+        torch.stack([a, b]),
+    ])[None]  # (1, 3, 2, 2)
+    weights = torch.tensor([[0.9, 0.1], [0.55, 0.45], [0.9, 0.1]])
+    return weights.log()[None, :, None], embeds  # (1, 3, 1, 2)
+
+
+def test_smooth_path_keeps_the_instance_the_embeddings_follow():
+    log_w, embeds = _two_instance_case()
+    # lam = 0: the per-frame argmax, which jumps to instance B in frame 1
+    assert smooth_reference_path(log_w, embeds, 0.0)[0, :, 0].tolist() == [
+        0, 0, 0
+    ]
+    # following instance A into frame query 1 costs log .55 - log .45 =
+    # 0.2 of similarity and gains 2 * lam of continuity (cos 1 instead of
+    # 0, twice): not worth it at lam = 0.01, worth it at lam = 1
+    assert smooth_reference_path(log_w, embeds, 0.01)[0, :, 0].tolist() == [
+        0, 0, 0
+    ]
+    assert smooth_reference_path(log_w, embeds, 1.0)[0, :, 0].tolist() == [
+        0, 1, 0
+    ]
+
+
+def test_smooth_path_is_the_best_scoring_path():
+    """Against brute force over every path, random inputs."""
+    import itertools
+    torch.manual_seed(0)
+    log_w = torch.randn(2, 4, 3, 3).log_softmax(-1)
+    embeds = torch.randn(2, 4, 3, 5)
+    lam = 0.7
+    path = smooth_reference_path(log_w, embeds, lam)
+    assert path.shape == (2, 4, 3)
+    unit = torch.nn.functional.normalize(embeds, dim=-1)
+
+    def score(b, v, seq):
+        total = sum(float(log_w[b, t, v, n]) for t, n in enumerate(seq))
+        return total + lam * sum(
+            float(unit[b, t - 1, seq[t - 1]] @ unit[b, t, seq[t]])
+            for t in range(1, len(seq)))
+
+    for b in range(2):
+        for v in range(3):
+            best = max(
+                itertools.product(range(3), repeat=4),
+                key=lambda seq: score(b, v, seq))
+            assert path[b, :, v].tolist() == list(best)
+
+
+def test_head_smooth_references_only_in_eval_mode():
+    model = build_teacher(
+        reference_cfg=dict(space='query', temperature=1.0, hard='test',
+                           smooth=1.0))
+    head = model.video_head
+    assert head.needs_frame_embeds
+    dims = head.idol.embed_dims
+    _, embeds = _two_instance_case()
+    # one-hot frame queries: the video query's logits are its first two
+    # channels, (0.2, 0) in every frame, softmax (.55, .45) as in the case
+    frame_queries = torch.eye(2, dims).expand(1, 3, 2, dims).clone()
+    refs = torch.tensor([[.1, .1, .2, .2], [.8, .8, .2, .2]])
+    refs = refs.expand(1, 3, 2, 4).clone()
+    state = dict(queries=frame_queries, references=refs, embeds=embeds)
+    video = torch.zeros(1, 1, dims)
+    video[0, 0, 0] = 0.2
+    model.eval()
+    out = head.references(video, state)
+    # frame 1: staying with instance A (frame query 1) beats the small
+    # similarity gain of frame query 0
+    expect = torch.stack([refs[0, 0, 0], refs[0, 1, 1], refs[0, 2, 0]])
+    assert torch.allclose(out[0, :, 0], expect)
+    # a chunk of frames gets the same path (chosen over the whole clip)
+    assert torch.allclose(
+        head.references(video, state, slice(1, 2))[0, 0, 0], refs[0, 1, 1])
+    model.train()
+    soft = head.references(video, state)
+    assert not torch.allclose(soft[0, 1, 0], refs[0, 1, 1])
+    with pytest.raises(ValueError, match='smooth'):
+        build_teacher(reference_cfg=dict(smooth=-1))

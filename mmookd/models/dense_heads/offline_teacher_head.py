@@ -45,6 +45,7 @@ from ..losses import video_sim_loss  # noqa: F401
 from ..task_modules import qfa_assigner  # noqa: F401
 from ..task_modules import video_hungarian_assigner  # noqa: F401
 from ..task_modules.clip_targets import clip_targets
+from ..task_modules.reference_paths import smooth_reference_path
 from .offline_teacher_predict import OfflineVideoPredictMixin
 from .offline_teacher_sim import VideoSimilarityMixin
 
@@ -101,7 +102,11 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
             of the frame references; True: the reference of the most
             similar frame query, with straight-through gradients; ``'test'``:
             soft in training, hard in eval mode, which is how the teacher
-            runs in stage 3 and at inference).
+            runs in stage 3 and at inference), ``smooth`` (0, off: each
+            frame's hard choice on its own; > 0: in eval mode the hard
+            choices of a video query over the whole clip by Viterbi, with
+            this weight on the cosine of consecutive choices' frozen IDOL
+            embeddings, :func:`smooth_reference_path`).
         loss_cls, loss_bbox, loss_iou, loss_mask, loss_dice (dict): IDOL's
             losses and weights (2, 5, 2, 2, 5).
         loss_sim (dict, optional): VITA's similarity loss (0.5); None: off.
@@ -175,6 +180,10 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
             raise ValueError('OfflineTeacherHead: reference_cfg.hard must be '
                              f"False, True or 'test', got "
                              f'{self.reference_hard!r}')
+        self.reference_smooth = float(reference_cfg.get('smooth', 0.0))
+        if self.reference_smooth < 0:
+            raise ValueError('OfflineTeacherHead: reference_cfg.smooth must '
+                             f'be >= 0, got {self.reference_smooth}')
         self.reference_temperature = reference_cfg.get('temperature')
         if (self.reference_temperature is not None
                 and self.reference_temperature <= 0):
@@ -224,7 +233,8 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
     @property
     def needs_frame_embeds(self) -> bool:
         """The frame state must hold the frozen IDOL's embeddings."""
-        return self.reference_space == 'embed' or self.sim_space is not None
+        return (self.reference_space == 'embed' or self.sim_space is not None
+                or self.reference_smooth > 0)
 
     # ------------------------------------------------------------------
     # predictions of video queries
@@ -244,20 +254,31 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
             Tensor: (B, Tc, Nv, R) normalized references.
         """
         frames = slice(None) if frames is None else frames
+        hard = self.reference_hard is True or (self.reference_hard == 'test'
+                                               and not self.training)
+        # a smoothed path is chosen over the whole clip, then cut
+        smooth = hard and self.reference_smooth > 0 and not self.training
+        span = slice(None) if smooth else frames
         if self.reference_space == 'query':
-            keys, query = state['queries'][:, frames], queries
+            keys, query = state['queries'][:, span], queries
         else:
-            keys = state['embeds'][:, frames]
+            keys = state['embeds'][:, span]
             query = self.idol.embed_head(queries)
         logits = torch.einsum('bvc,btnc->btvn', query, keys)
         weights = (logits / self.reference_temperature).softmax(-1)
-        if self.reference_hard is True or (self.reference_hard == 'test'
-                                           and not self.training):
-            # the reference of the most similar frame query; gradients
-            # through the soft weights (straight-through)
-            hard = torch.zeros_like(weights).scatter_(
-                -1, weights.argmax(-1, keepdim=True), 1.0)
-            weights = hard + weights - weights.detach()
+        if smooth:
+            choice = smooth_reference_path(
+                weights.clamp(min=1e-12).log(), state['embeds'],
+                self.reference_smooth)[:, frames]
+            weights = weights[:, frames]
+        elif hard:
+            choice = weights.argmax(-1)
+        if hard:
+            # the reference of the chosen frame query; gradients through
+            # the soft weights (straight-through)
+            one_hot = torch.zeros_like(weights).scatter_(
+                -1, choice[..., None], 1.0)
+            weights = one_hot + weights - weights.detach()
         return torch.einsum('btvn,btnr->btvr', weights,
                             state['references'][:, frames])
 

@@ -45,8 +45,8 @@ from ..losses import video_sim_loss  # noqa: F401
 from ..task_modules import qfa_assigner  # noqa: F401
 from ..task_modules import video_hungarian_assigner  # noqa: F401
 from ..task_modules.clip_targets import clip_targets
-from ..task_modules.reference_paths import smooth_reference_path
 from .offline_teacher_predict import OfflineVideoPredictMixin
+from .offline_teacher_refs import VideoReferenceMixin
 from .offline_teacher_sim import VideoSimilarityMixin
 
 SIM_SPACES = ('distilled', 'vita', None)
@@ -90,8 +90,8 @@ def mask_boxes(mask_logits: Tensor,
 
 
 @MODELS.register_module()
-class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
-                         BaseModule):
+class OfflineTeacherHead(VideoReferenceMixin, OfflineVideoPredictMixin,
+                         VideoSimilarityMixin, BaseModule):
     """Predictions and VITA-style losses of the teacher's video queries.
 
     Args:
@@ -170,25 +170,7 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
         if sim_space not in SIM_SPACES:
             raise ValueError('OfflineTeacherHead: sim_space must be one of '
                              f'{SIM_SPACES}, got {sim_space!r}')
-        space = reference_cfg.get('space', 'query')
-        if space not in ('query', 'embed'):
-            raise ValueError('OfflineTeacherHead: reference_cfg.space must '
-                             f"be 'query' or 'embed', got {space!r}")
-        self.reference_space = space
-        self.reference_hard = reference_cfg.get('hard', False)
-        if self.reference_hard not in (False, True, 'test'):
-            raise ValueError('OfflineTeacherHead: reference_cfg.hard must be '
-                             f"False, True or 'test', got "
-                             f'{self.reference_hard!r}')
-        self.reference_smooth = float(reference_cfg.get('smooth', 0.0))
-        if self.reference_smooth < 0:
-            raise ValueError('OfflineTeacherHead: reference_cfg.smooth must '
-                             f'be >= 0, got {self.reference_smooth}')
-        self.reference_temperature = reference_cfg.get('temperature')
-        if (self.reference_temperature is not None
-                and self.reference_temperature <= 0):
-            raise ValueError('OfflineTeacherHead: reference_cfg.temperature '
-                             f'must be > 0, got {self.reference_temperature}')
+        self.init_references(reference_cfg)
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)
         self.loss_iou = MODELS.build(loss_iou)
@@ -217,10 +199,7 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
     def bind(self, idol_head: nn.Module) -> None:
         """Use ``idol_head`` (the frozen base's :class:`IDOLHead`)."""
         self._idol[:] = [idol_head]
-        if self.reference_temperature is None:
-            self.reference_temperature = (
-                math.sqrt(idol_head.embed_dims)
-                if self.reference_space == 'query' else 1.0)
+        self.bind_references(idol_head)
 
     @property
     def idol(self) -> nn.Module:
@@ -239,49 +218,6 @@ class OfflineTeacherHead(OfflineVideoPredictMixin, VideoSimilarityMixin,
     # ------------------------------------------------------------------
     # predictions of video queries
     # ------------------------------------------------------------------
-    def references(self,
-                   queries: Tensor,
-                   state: Dict,
-                   frames: Optional[slice] = None) -> Tensor:
-        """Per-frame references of video queries (module docstring).
-
-        Args:
-            queries (Tensor): (B, Nv, C) video queries.
-            state (dict): ``OfflineTeacher.frame_queries`` output.
-            frames (slice, optional): Frames to compute (all when None).
-
-        Returns:
-            Tensor: (B, Tc, Nv, R) normalized references.
-        """
-        frames = slice(None) if frames is None else frames
-        hard = self.reference_hard is True or (self.reference_hard == 'test'
-                                               and not self.training)
-        # a smoothed path is chosen over the whole clip, then cut
-        smooth = hard and self.reference_smooth > 0 and not self.training
-        span = slice(None) if smooth else frames
-        if self.reference_space == 'query':
-            keys, query = state['queries'][:, span], queries
-        else:
-            keys = state['embeds'][:, span]
-            query = self.idol.embed_head(queries)
-        logits = torch.einsum('bvc,btnc->btvn', query, keys)
-        weights = (logits / self.reference_temperature).softmax(-1)
-        if smooth:
-            choice = smooth_reference_path(
-                weights.clamp(min=1e-12).log(), state['embeds'],
-                self.reference_smooth)[:, frames]
-            weights = weights[:, frames]
-        elif hard:
-            choice = weights.argmax(-1)
-        if hard:
-            # the reference of the chosen frame query; gradients through
-            # the soft weights (straight-through)
-            one_hot = torch.zeros_like(weights).scatter_(
-                -1, choice[..., None], 1.0)
-            weights = one_hot + weights - weights.detach()
-        return torch.einsum('btvn,btnr->btvr', weights,
-                            state['references'][:, frames])
-
     def bboxes(self, queries: Tensor, references: Tensor) -> Tensor:
         """(B, Nv, C), (B, Tc, Nv, R) -> (B, Tc, Nv, 4) normalized cxcywh."""
         delta = self.idol.reg_branches[-1](queries)[:, None]

@@ -389,7 +389,9 @@ def report(args) -> dict:
     names = ('AP', 'AP50', 'mAP_S', 'mAP_L', 'rare_AP', 'AssA')
     table = {}
     print(f'SynthVIS study ({args.results}): mean +- std over seeds, %')
-    print(f'{"row":<20s}{"seeds":>7s}' + ''.join(f'{n:>14s}' for n in names))
+    width = max(len(r) for r in ROWS) + 2
+    print(f'{"row":<{width}s}{"seeds":>7s}' +
+          ''.join(f'{n:>14s}' for n in names))
     for row in ROWS:
         runs = found.get(row, {})
         seeds = sorted(runs)
@@ -400,7 +402,7 @@ def report(args) -> dict:
         cells = ''.join(
             f'{np.mean(v):>7.2f}+-{std(v):<5.2f}' if v else f'{"-":>14s}'
             for v in table[row].values())
-        print(f'{row:<20s}{len(seeds):>7d}{cells}')
+        print(f'{row:<{width}s}{len(seeds):>7d}{cells}')
     teachers = {}
     for key, (_, _, folder) in TEACHERS.items():
         runs = found.get(folder, {})
@@ -421,9 +423,9 @@ def report(args) -> dict:
     if vs_idol:
         print('\nagainst idol: difference of the means (z = difference / '
               'pooled std; > 2: beyond 2 std)')
-        print(f'{"row":<24s}' + ''.join(f'{n:>16s}' for n in names))
+        print(f'{"row":<{width}s}' + ''.join(f'{n:>16s}' for n in names))
         for row, cells in vs_idol.items():
-            print(f'{row:<24s}' + ''.join(
+            print(f'{row:<{width}s}' + ''.join(
                 f'{c["diff"]:>+8.2f} z{c["z"]:>+6.1f}' if c['z'] is not None
                 else (f'{c["diff"]:>+8.2f}{"":>8s}' if c['diff'] is not None
                       else f'{"-":>16s}') for c in cells.values()))

@@ -6,7 +6,8 @@ HOTA's AssA and IDF1 say *how much* association is lost; this says *how*.
 For every GT track ``g`` and every frame ``t`` where ``g`` is present, the
 **owner** of ``(g, t)`` is the predicted track whose mask in ``t`` has the
 highest IoU with ``g``'s, if that IoU is at least ``iou_thr`` (else the
-frame is *missed*). Per GT track:
+frame is *missed*); classes are ignored (association only, where HOTA
+matches per class). Per GT track:
 
 - ``coverage``: share of its present frames that have an owner;
 - ``switches``: how many times the owner changes between consecutive owned

@@ -26,11 +26,15 @@ def test_rows_are_the_issue_rows_and_their_configs_exist():
     assert list(study.ROWS) == [
         'idol', 'kd_noqfa', 'kd_qfa', 'kd_qfa_track', 'kd_qfa_avg_teacher',
         'minor_paste', 'minor_paste_kd_qfa', 'clip_paste_kd_qfa',
-        'minor_paste_kd_qfa_t500', 'kd_qfa_filter', 'kd_qfa_track_filter'
+        'minor_paste_kd_qfa_t500', 'kd_qfa_filter', 'kd_qfa_track_filter',
+        'masktrack_rcnn', 'mask2former_vis'
     ]
     for row, (config, cache) in study.ROWS.items():
         assert osp.isfile(osp.join(REPO, config)), row
-        assert (cache is None) == (row in ('idol', 'minor_paste')), row
+        assert (cache is None) == (row in ('idol', 'minor_paste') +
+                                   study.PEERS), row
+    # the peers run only when asked for
+    assert not set(study.PEERS) & set(study.parse_args([]).rows)
     for config in study.CACHES.values():
         assert osp.isfile(osp.join(REPO, config))
     for config, _, _ in study.TEACHERS.values():
@@ -214,3 +218,25 @@ def test_result_files_name_the_commit_the_study_started_from(monkeypatch):
         assert study.git_commit() == 'ccc-dirty'
     finally:
         study.git_commit.cache_clear()
+
+
+def test_peer_rows_train_test_and_time_without_idol(tmp_path, monkeypatch):
+    results = tmp_path / 'study'
+    trained = []
+    monkeypatch.setattr(
+        study, 'train',
+        lambda config, wd, *a, **k: trained.append(config) or 'p.pth')
+    monkeypatch.setattr(study, 'test',
+                        lambda *a, **k: {'youtube_vis/segm_HOTA': 0.25})
+    monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
+    monkeypatch.setattr(study, 'latency', lambda config, ckpt: 12.5)
+    args = study.parse_args([
+        '--results',
+        str(results), '--work-dir',
+        str(tmp_path / 'w'), '--rows', 'masktrack_rcnn'
+    ])
+    study.run_seed(0, args.rows, args)
+    assert trained == [study.ROWS['masktrack_rcnn'][0]]
+    with open(results / 'masktrack_rcnn' / 'seed0.json') as f:
+        out = json.load(f)
+    assert out['HOTA'] == 25.0 and out['latency_ms'] == 12.5

@@ -20,6 +20,8 @@ Rows (each trained ``2k`` iterations from scratch, the small CPU configs):
 ``kd_qfa_filter``    KD + QFA, only the teacher picks that localise and
                      classify their GT (``teacher_pick_filter``)
 ``kd_qfa_track_filter`` the same with one target per instance
+``masktrack_rcnn``   mmdet's MaskTrackRCNN at the same budget (a peer)
+``mask2former_vis``  mmdet's Mask2Former-VIS at the same budget (a peer)
 ==================== ====================================================
 
 Per seed ``s``: the stage-1 IDOL of seed ``s`` (row ``idol``), the teacher
@@ -89,7 +91,14 @@ ROWS = {
     'kd_qfa_track_filter': (CFG.format(
         'ookd', 'ookd_cached-teacher-track-filter-no-paste', '2k'),
                             'track_filter'),
+    # mmdet's VIS models at IDOL's budget (docs/study.md, "Peers")
+    'masktrack_rcnn':
+    ('configs/masktrack_rcnn/masktrack-rcnn_r18-w32_1xb4-2k_synthvis.py',
+     None),
+    'mask2former_vis':
+    ('configs/mask2former_vis/mask2former_r18-w32_1xb4-2k_synthvis.py', None),
 }
+PEERS = ('masktrack_rcnn', 'mask2former_vis')
 # the config each cache is built from (the live teacher and QFA of a row)
 CACHES = dict(
     qfa=ROWS['kd_qfa'][0],
@@ -103,7 +112,8 @@ CACHES = dict(
 CACHE_TEACHER = dict(qfa_t500='500')
 METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
            ('mAP_S', 'short_segm_mAP'), ('mAP_L', 'long_segm_mAP'),
-           ('AssA', 'segm_AssA'), ('long_AssA', 'long_segm_AssA'))
+           ('AssA', 'segm_AssA'), ('long_AssA', 'long_segm_AssA'),
+           ('HOTA', 'segm_HOTA'), ('IDF1', 'segm_IDF1'))
 RARE_SHARE = 0.10
 TEACHER_KEYS = ('teacher_pick_quality', 'student_pick_quality', 'collisions',
                 'switches', 'teacher_auc', 'student_auc', 'teacher_AP',
@@ -116,7 +126,12 @@ def parse_args(argv=None):
         description='OOKD ablations on SynthVIS over seeds')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument(
-        '--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
+        '--rows',
+        nargs='+',
+        choices=list(ROWS),
+        default=[r for r in ROWS if r not in PEERS],
+        help='default: every row but the peers (run those with --rows '
+        'masktrack_rcnn mask2former_vis --seeds 0)')
     parser.add_argument('--work-dir', default='work_dirs/ookd_study')
     parser.add_argument(
         '--results',
@@ -283,9 +298,33 @@ def run_seed(seed: int, rows: List[str], args) -> None:
             wires = wiring(config, idol, teacher, cache)
         ckpt = train(config, wd, seed_opt + wires, row)
         metrics = test(config, ckpt, wd, wires, f'{row} test')
+        extra = {}
+        if row in PEERS:
+            extra['latency_ms'] = latency(config, ckpt)
         write_result(
             args.results, row, seed,
-            dict(seed=seed, config=config, **summarize_metrics(metrics, rare)))
+            dict(
+                seed=seed,
+                config=config,
+                **summarize_metrics(metrics, rare),
+                **extra))
+
+
+def latency(config: str, ckpt: str) -> float:
+    """Per-frame CPU latency (ms, one thread) of a trained model:
+    ``vis_latency.py``'s ``ms_per_frame`` on 8 validation videos."""
+    proc = subprocess.run([
+        sys.executable, 'tools/analysis_tools/vis_latency.py', config,
+        '--checkpoint', ckpt, '--threads', '1', '--json'
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
+    if proc.returncode:
+        print(proc.stdout[-2000:], proc.stderr[-4000:])
+        raise SystemExit(f'ookd_study: latency of {config} failed')
+    return round(
+        json.loads(proc.stdout.strip().splitlines()[-1])['ms_per_frame'], 1)
 
 
 def cache_teacher(cache_key: str) -> str:

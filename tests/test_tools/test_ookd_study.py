@@ -106,11 +106,18 @@ def test_report_table_shows_mean_and_std(tmp_path, capsys):
     results = tmp_path / 'study'
     for seed, ap in ((0, 10.0), (1, 12.0), (2, 14.0)):
         study.write_result(str(results), 'idol', seed, dict(AP=ap))
+        study.write_result(str(results), 'kd_noqfa', seed, dict(AP=ap + 4))
+    study.write_result(str(results), 'kd_qfa_track', 0, dict(AP=11.0))
     study.main(['--report', '--results', str(results), '--markdown'])
     text = capsys.readouterr().out
     assert '12.00+-2.00' in text
-    assert '| idol | 3 | 12.0 +- 2.0 | - | - | - | - | - |' in text
+    assert '| idol | 3 | 12.0 +- 2.0 | - | - | - | - | - | - | - |' in text
+    assert '| AP - idol (z) | mAP_L - idol (z) |' in text
     assert '| kd_qfa |' not in text  # rows without runs are left out
+    # against idol: +4 with pooled std 2 -> z 2; one seed: no z
+    assert ('| kd_noqfa | 3 | 16.0 +- 2.0 | - | - | - | - | - | +4.0 (+2.0) '
+            '| - |') in text
+    assert '| kd_qfa_track | 1 | 11.0 | - | - | - | - | - | -1.0 | - |' in text
     with pytest.raises(SystemExit):
         study.main(['--rows', 'nothing'])
 

@@ -471,7 +471,7 @@ def report(args) -> dict:
     if args.plot:
         plot(table, args.plot)
     if args.markdown:
-        print(markdown(table, found))
+        print(markdown(table, found, vs_idol))
     result = dict(
         rows=table,
         teacher=teachers['2k'],
@@ -507,12 +507,18 @@ def versus_idol(table: dict) -> Dict[str, Dict[str, dict]]:
     return out
 
 
-def markdown(table: dict, found: dict) -> str:
-    """The table in markdown: mean +- std (seeds) per row and metric."""
+def markdown(table: dict,
+             found: dict,
+             vs_idol: Optional[dict] = None) -> str:
+    """The table in markdown: mean +- std (seeds) per row and metric, and
+    with ``vs_idol`` (:func:`versus_idol`) the difference of AP and mAP_L
+    from ``idol`` with its ``z``."""
     names = list(next(iter(table.values())))
+    against = ('AP', 'mAP_L') if vs_idol is not None else ()
     lines = [
-        '| row | seeds | ' + ' | '.join(names) + ' |',
-        '|---' * (len(names) + 2) + '|'
+        '| row | seeds | ' + ' | '.join(names) +
+        ''.join(f' | {n} - idol (z)' for n in against) + ' |',
+        '|---' * (len(names) + 2 + len(against)) + '|'
     ]
     for row, values in table.items():
         seeds = len(found.get(row, {}))
@@ -522,6 +528,14 @@ def markdown(table: dict, found: dict) -> str:
             f'{np.mean(v):.1f} +- {std(v):.1f}' if len(v) > 1 else
             (f'{v[0]:.1f}' if v else '-') for v in values.values()
         ]
+        for name in against:
+            c = vs_idol.get(row, {}).get(name)
+            if c is None or c['diff'] is None:
+                cells.append('-')
+            elif c['z'] is None:
+                cells.append(f'{c["diff"]:+.1f}')
+            else:
+                cells.append(f'{c["diff"]:+.1f} ({c["z"]:+.1f})')
         lines.append(f'| {row} | {seeds} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

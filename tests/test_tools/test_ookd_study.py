@@ -117,7 +117,8 @@ def test_report_table_shows_mean_and_std(tmp_path, capsys):
     # against idol: +4 with pooled std 2 -> z 2; one seed: no z
     assert ('| kd_noqfa | 3 | 16.0 +- 2.0 | - | - | - | - | - | +4.0 (+2.0) '
             '| - |') in text
-    assert '| kd_qfa_track | 1 | 11.0 | - | - | - | - | - | -1.0 | - |' in text
+    # one seed: against idol's run of the same seed (10)
+    assert '| kd_qfa_track | 1 | 11.0 | - | - | - | - | - | +1.0 | - |' in text
     with pytest.raises(SystemExit):
         study.main(['--rows', 'nothing'])
 
@@ -143,21 +144,24 @@ def test_runs_with_a_result_file_are_not_redone(tmp_path, monkeypatch):
     assert calls == [study.ROWS['minor_paste'][0]]
 
 
-def test_versus_idol_difference_and_pooled_z():
-    table = {
-        'idol': dict(AP=[10.0, 12.0, 14.0], mAP_L=[5.0]),
-        'kd_qfa': dict(AP=[14.0, 16.0, 18.0], mAP_L=[7.0]),
-        'minor_paste': dict(AP=[], mAP_L=[]),
+def test_versus_idol_difference_and_pooled_z_on_common_seeds():
+    found = {
+        'idol': {s: dict(AP=10.0 + 2 * s, mAP_L=5.0) for s in (0, 1, 2)},
+        'kd_qfa': {s: dict(AP=14.0 + 2 * s) for s in (0, 1, 2)},
+        'kd_qfa_track': {1: dict(AP=11.0, mAP_L=7.0)},
     }
-    out = study.versus_idol(table)
-    assert set(out) == {'kd_qfa'}  # rows without runs are left out
+    out = study.versus_idol(found, ('AP', 'mAP_L'))
+    assert set(out) == {'kd_qfa', 'kd_qfa_track'}  # rows with runs only
     # both rows: std 2, pooled std 2, difference 4 -> z 2
     assert out['kd_qfa']['AP']['diff'] == pytest.approx(4.0)
     assert out['kd_qfa']['AP']['z'] == pytest.approx(2.0)
-    # one seed: a difference but no z
-    assert out['kd_qfa']['mAP_L'] == dict(diff=2.0, z=None)
-    table['kd_qfa']['AP'] = [8.0, 10.0, 12.0]
-    assert study.versus_idol(table)['kd_qfa']['AP']['z'] == pytest.approx(-1)
+    assert out['kd_qfa']['mAP_L'] == dict(diff=None, z=None, seeds=[])
+    # one seed: compared with idol's run of that seed (12), no z
+    assert out['kd_qfa_track']['AP'] == dict(diff=-1.0, z=None, seeds=[1])
+    assert out['kd_qfa_track']['mAP_L']['diff'] == pytest.approx(2.0)
+    found['kd_qfa'] = {s: dict(AP=8.0 + 2 * s) for s in (0, 1, 2)}
+    assert study.versus_idol(found, ('AP', ))['kd_qfa']['AP']['z'] == \
+        pytest.approx(-1)
 
 
 def test_report_json_has_every_teacher_and_the_comparison(tmp_path, capsys):

@@ -41,9 +41,10 @@ they land.
 training, and each row against ``idol``: the difference of the means and
 ``z`` = that difference / the pooled standard deviation of the two rows
 (``sqrt((s_row^2 + s_idol^2) / 2)``; "beats IDOL by more than 2 std" is
-``z > 2``). With ``--json`` the last line is ``{"rows": {ROW: {METRIC:
-[value per seed]}}, "teacher": {...}, "teachers": {KEY: {...}}, "vs_idol":
-{ROW: {METRIC: {"diff": .., "z": ..}}}}``.
+``z > 2``), both over the seeds the row and ``idol`` share. With
+``--json`` the last line is ``{"rows": {ROW: {METRIC: [value per seed]}},
+"teacher": {...}, "teachers": {KEY: {...}}, "vs_idol": {ROW: {METRIC:
+{"diff": .., "z": .., "seeds": [..]}}}}``.
 """
 import argparse
 import functools
@@ -54,7 +55,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -458,7 +459,7 @@ def report(args) -> dict:
                 print(f'  {name:<22s}' + ''.join(
                     f'{v:>9.3f}' if isinstance(v, (int, float)) else
                     f'{"-":>9s}' for v in values))
-    vs_idol = versus_idol(table)
+    vs_idol = versus_idol(found, names)
     if vs_idol:
         print('\nagainst idol: difference of the means (z = difference / '
               'pooled std; > 2: beyond 2 std)')
@@ -482,27 +483,40 @@ def report(args) -> dict:
     return result
 
 
-def versus_idol(table: dict) -> Dict[str, Dict[str, dict]]:
-    """Each row against ``idol`` per metric: ``diff``, the difference of
-    the means (row - idol), and ``z``, that difference over the pooled
-    sample standard deviation ``sqrt((s_row^2 + s_idol^2) / 2)`` (None
-    with fewer than 2 seeds in either row or no spread at all)."""
-    base = table.get('idol', {})
+def versus_idol(found: Dict[str, Dict[int, dict]],
+                names: Sequence[str]) -> Dict[str, Dict[str, dict]]:
+    """Each row against ``idol`` per metric, on the seeds both have:
+    ``diff``, the difference of the means (row - idol), ``z``, that
+    difference over the pooled sample standard deviation ``sqrt((s_row^2 +
+    s_idol^2) / 2)`` (None with fewer than 2 common seeds or no spread),
+    and ``seeds``, the common seeds.
+
+    Args:
+        found (dict): row -> seed -> result (:func:`load_results`).
+        names (Sequence[str]): The metrics.
+    """
+    base = found.get('idol', {})
     out = {}
-    for row, values in table.items():
-        if row == 'idol' or not any(values.values()):
+    for row in ROWS:
+        runs = found.get(row, {})
+        if row == 'idol' or not runs:
             continue
         cells = {}
-        for name, v in values.items():
-            b = base.get(name) or []
-            if not v or not b:
-                cells[name] = dict(diff=None, z=None)
+        for name in names:
+            seeds = sorted(
+                s for s in runs if s in base
+                and runs[s].get(name) is not None
+                and base[s].get(name) is not None)
+            if not seeds:
+                cells[name] = dict(diff=None, z=None, seeds=[])
                 continue
+            v = [runs[s][name] for s in seeds]
+            b = [base[s][name] for s in seeds]
             diff = float(np.mean(v) - np.mean(b))
             pooled = np.sqrt((std(v)**2 + std(b)**2) / 2)
-            z = (diff / pooled if len(v) > 1 and len(b) > 1 and pooled > 0
-                 else None)
-            cells[name] = dict(diff=diff, z=None if z is None else float(z))
+            z = diff / pooled if len(seeds) > 1 and pooled > 0 else None
+            cells[name] = dict(
+                diff=diff, z=None if z is None else float(z), seeds=seeds)
         out[row] = cells
     return out
 

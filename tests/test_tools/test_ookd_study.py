@@ -251,3 +251,11 @@ def test_peer_rows_train_test_and_time_without_idol(tmp_path, monkeypatch):
     with open(results / 'masktrack_rcnn' / 'seed0.json') as f:
         out = json.load(f)
     assert out['HOTA'] == 25.0 and out['latency_ms'] == 12.5
+
+
+def test_json_tool_returns_the_last_line_and_stops_on_failure():
+    code = 'import sys; print("table"); print(\'{"n": %d}\' % len(sys.argv))'
+    # the tool gets --json: argv is ['-c', '--json']
+    assert study.json_tool(['-c', code], 'probe') == {'n': 2}
+    with pytest.raises(SystemExit, match='probe failed'):
+        study.json_tool(['-c', 'import sys; sys.exit(3)'], 'probe')

@@ -311,21 +311,27 @@ def run_seed(seed: int, rows: List[str], args) -> None:
                 **extra))
 
 
-def latency(config: str, ckpt: str) -> float:
-    """Per-frame CPU latency (ms, one thread) of a trained model:
-    ``vis_latency.py``'s ``ms_per_frame`` on 8 validation videos."""
-    proc = subprocess.run([
-        sys.executable, 'tools/analysis_tools/vis_latency.py', config,
-        '--checkpoint', ckpt, '--threads', '1', '--json'
-    ],
+def json_tool(args: List[str], title: str) -> dict:
+    """Run a repo tool with ``--json`` and return its last output line (a
+    JSON object); on failure, print its output's tail and stop."""
+    proc = subprocess.run([sys.executable] + args + ['--json'],
                           cwd=ROOT,
                           capture_output=True,
                           text=True)
     if proc.returncode:
         print(proc.stdout[-2000:], proc.stderr[-4000:])
-        raise SystemExit(f'ookd_study: latency of {config} failed')
-    return round(
-        json.loads(proc.stdout.strip().splitlines()[-1])['ms_per_frame'], 1)
+        raise SystemExit(f'ookd_study: {title} failed')
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def latency(config: str, ckpt: str) -> float:
+    """Per-frame CPU latency (ms, one thread) of a trained model:
+    ``vis_latency.py``'s ``ms_per_frame`` on 8 validation videos."""
+    res = json_tool([
+        'tools/analysis_tools/vis_latency.py', config, '--checkpoint', ckpt,
+        '--threads', '1'
+    ], f'latency of {config}')
+    return round(res['ms_per_frame'], 1)
 
 
 def cache_teacher(cache_key: str) -> str:
@@ -391,20 +397,14 @@ def teacher_diagnostics(wd: str, root: str, idol: str,
     seed's IDOL, kept in ``wd/knowledge.json``."""
     out = osp.join(wd, 'knowledge.json')
     if not osp.exists(osp.join(ROOT, out)):
-        proc = subprocess.run([
-            sys.executable, 'tools/analysis_tools/teacher_knowledge.py', root,
+        diag = json_tool([
+            'tools/analysis_tools/teacher_knowledge.py', root,
             '--idol-checkpoint', idol, '--teacher-checkpoint', teacher,
             '--out',
-            osp.join(wd, 'knowledge.png'), '--no-progress', '--json'
-        ],
-                              cwd=ROOT,
-                              capture_output=True,
-                              text=True)
-        if proc.returncode:
-            print(proc.stdout[-2000:], proc.stderr[-4000:])
-            raise SystemExit('ookd_study: teacher diagnostics failed')
+            osp.join(wd, 'knowledge.png'), '--no-progress'
+        ], 'teacher diagnostics')
         with open(osp.join(ROOT, out), 'w') as f:
-            f.write(proc.stdout.strip().splitlines()[-1])
+            json.dump(diag, f)
     with open(osp.join(ROOT, out)) as f:
         return json.load(f)
 

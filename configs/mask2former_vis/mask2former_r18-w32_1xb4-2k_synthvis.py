@@ -151,3 +151,6 @@ default_hooks = dict(
     checkpoint=dict(interval=500, max_keep_ckpts=2))
 randomness = dict(seed=0)
 auto_scale_lr = dict(base_batch_size=4)
+# from scratch on purpose, as the small IDOL (tools/train.py refuses a model
+# that starts from random weights otherwise; mmookd/utils/pretrained_check.py)
+train_from_scratch = True

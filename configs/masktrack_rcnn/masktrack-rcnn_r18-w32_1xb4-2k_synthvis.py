@@ -158,3 +158,6 @@ default_hooks = dict(
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
 auto_scale_lr = dict(base_batch_size=4)
+# from scratch on purpose, as the small IDOL (tools/train.py refuses a model
+# that starts from random weights otherwise; mmookd/utils/pretrained_check.py)
+train_from_scratch = True

@@ -12,7 +12,9 @@ from mmookd.utils.pretrained_check import (FromScratchError, check_pretrained,
                                            find_pretrained_sources)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG_DIRS = ('idol', 'ookd_teacher', 'ookd')
+# every folder of runnable configs, mmdet's peers included
+CONFIG_DIRS = ('idol', 'ookd_teacher', 'ookd', 'masktrack_rcnn',
+               'mask2former_vis')
 # stage-1 configs of the real datasets: no weights unless load_from is set
 REAL_IDOL = [
     'configs/idol/idol_r50_8xb4-12k_youtube-vis-2019.py',

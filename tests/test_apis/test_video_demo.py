@@ -1,6 +1,5 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """demo/video_demo.py draws the tracks of a video into an mp4 and PNGs."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -9,21 +8,11 @@ import numpy as np
 import pytest
 
 from mmookd.apis import TrackDrawer, VideoWriter
+from mmookd.testing import load_tool, tiny_synthvis
 from .test_inferencer import (moving_frames, save_random_checkpoint,
                               tiny_vis_config, write_folder, write_mp4)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_demo():
-    path = osp.join(ROOT, 'demo', 'video_demo.py')
-    spec = importlib.util.spec_from_file_location('video_demo', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-video_demo = _load_demo()
+video_demo = load_tool('demo/video_demo.py')
 
 
 @pytest.fixture(scope='module')
@@ -121,15 +110,7 @@ def test_drawer_scale_and_writer_resize(tmp_path):
     assert frames[1].shape == (32, 48, 3) and frames[1].mean() > 200
 
 
-def _load_synthvis_video():
-    path = osp.join(ROOT, 'demo', 'synthvis_video.py')
-    spec = importlib.util.spec_from_file_location('synthvis_video', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-synthvis_video = _load_synthvis_video()
+synthvis_video = load_tool('demo/synthvis_video.py')
 
 
 def test_png_frame_ids():
@@ -140,21 +121,17 @@ def test_png_frame_ids():
 
 
 def test_render_long_synthvis_video(model_files, tmp_path):
-    from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
     data = str(tmp_path / 'synthvis')
-    generate_synthvis(
+    tiny_synthvis(
         data,
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(48, 48),
-            num_train_videos=1,
-            train_length=(3, 3),
-            num_val_short_videos=1,
-            val_short_length=(3, 3),
-            num_val_long_videos=2,
-            val_long_length=(5, 7),
-            radius_range=(6.0, 9.0)),
-        progress=False)
+        frame_size=(48, 48),
+        num_train_videos=1,
+        train_length=(3, 3),
+        num_val_short_videos=1,
+        val_short_length=(3, 3),
+        num_val_long_videos=2,
+        val_long_length=(5, 7),
+        radius_range=(6.0, 9.0))
     config, ckpt = model_files
     out = str(tmp_path / 'demo_out')
     stats = synthvis_video.main([

@@ -1,8 +1,6 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """Tests of the class statistics (Eq. 6) and the class_stats tool."""
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -12,16 +10,7 @@ from mmookd.datasets.class_stats import (class_shares, compute_class_stats,
                                          count_tracks_ytvis,
                                          paste_probabilities, video_tracks,
                                          ytvis_class_stats)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'class_stats.py')
-    spec = importlib.util.spec_from_file_location('class_stats_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from mmookd.testing import load_tool
 
 
 def test_eq6_values():
@@ -157,7 +146,8 @@ def test_count_tracks_data_list():
 def test_tool_json_and_png(tmp_path, capsys):
     write_ytvis(tmp_path / 'a.json',
                 [(1, 0, {0})] * 6 + [(2, 0, {0})] + [(3, 0, {1})] * 3)
-    tool = load_tool()
+    tool = load_tool('tools/analysis_tools/class_stats.py',
+                     'class_stats_tool')
     png = tmp_path / 'out' / 'stats.png'
     tool.main([
         str(tmp_path / 'a.json'), '--k', '0.6', '--out-png',

@@ -323,16 +323,11 @@ def test_real_dataset_configs_use_the_recipe():
 def test_official_recipe_pipeline_runs_on_a_synthvis_clip(tmp_path):
     """The YTVIS train pipeline (scaled crop) on a generated SynthVIS set
     gives packed clips of one padded size and per-frame img_shapes."""
-    from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
-    generate_synthvis(
-        str(tmp_path),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64), num_train_videos=2, train_length=(4, 5),
-            num_val_short_videos=1, val_short_length=(3, 3),
-            num_val_long_videos=1, val_long_length=(4, 4),
-            radius_range=(7.0, 11.0)),
-        progress=False)
+    from mmookd.testing import tiny_synthvis
+    tiny_synthvis(
+        tmp_path, num_train_videos=2, train_length=(4, 5),
+        num_val_short_videos=1, val_short_length=(3, 3),
+        num_val_long_videos=1, val_long_length=(4, 4))
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/idol/'
                  'idol_r18-w32_1xb4-2k_official-recipe_synthvis.py'))

@@ -1,5 +1,6 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """Tests of ClipMixDataset: delegation, samplers, no copies, refetch."""
+import os.path as osp
 import pickle
 
 import numpy as np
@@ -12,7 +13,7 @@ from mmdet.utils import register_all_modules
 from mmengine.registry import DefaultScope
 
 from mmookd.datasets.dataset_wrappers import ClipMixDataset
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import tiny_synthvis
 
 register_all_modules(init_default_scope=False)
 
@@ -20,15 +21,14 @@ register_all_modules(init_default_scope=False)
 @pytest.fixture(scope='module')
 def synthvis(tmp_path_factory):
     """A tiny SynthVIS training set: (ann_file, img_root)."""
-    root = tmp_path_factory.mktemp('synthvis')
-    cfg = SynthVISConfig(
-        frame_size=(64, 64),
+    root = tiny_synthvis(
+        tmp_path_factory.mktemp('synthvis'),
         num_train_videos=5,
         train_length=(3, 5),
         num_val_short_videos=0,
-        num_val_long_videos=0)
-    info = generate_synthvis(str(root), seed=0, cfg=cfg, progress=False)
-    return info['ann_files']['train'], info['img_roots']['train']
+        radius_range=(9.0, 16.0))
+    return (osp.join(root, 'annotations', 'synthvis_train.json'),
+            osp.join(root, 'train', 'JPEGImages'))
 
 
 def clip_dataset_cfg(synthvis):

@@ -1,17 +1,16 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """Coverage, switches, purity and spill of predicted tracks, on hand-built
 masks; and tools/analysis_tools/track_errors.py on tiny files."""
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 import pytest
 
 from mmookd.evaluation.functional import (dataset_track_errors, encode_masks,
                                           frame_owners, track_errors)
+from mmookd.testing import load_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = 'tools/analysis_tools/track_errors.py'
 
 
 def _box(x0, x1, size=10):
@@ -105,17 +104,9 @@ def test_dataset_figures_average_over_gt_tracks(tmp_path):
             gt, [dict(video_id=1, score=1, segmentations=[LEFT])])
 
 
-def _tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'track_errors.py')
-    spec = importlib.util.spec_from_file_location('track_errors', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_tool_prints_a_table_and_json(tmp_path, capsys):
     _, _, ann, res, sub = _files(tmp_path)
-    out = _tool().main([
+    out = load_tool(TOOL).main([
         str(ann),
         str(res),
         str(res), '--labels', 'a', 'b', '--subset', f'two={sub}', '--json'
@@ -127,6 +118,6 @@ def test_tool_prints_a_table_and_json(tmp_path, capsys):
     assert json.loads(text.strip().splitlines()[-1])['b']['all']['tracks'] \
         == 3
     with pytest.raises(SystemExit, match='does not exist'):
-        _tool().main([str(ann), str(tmp_path / 'missing.json')])
+        load_tool(TOOL).main([str(ann), str(tmp_path / 'missing.json')])
     with pytest.raises(SystemExit, match='one label per results file'):
-        _tool().main([str(ann), str(res), '--labels', 'a', 'b'])
+        load_tool(TOOL).main([str(ann), str(res), '--labels', 'a', 'b'])

@@ -644,25 +644,15 @@ def test_long_video_memory_is_bounded_by_the_windowed_state():
 def test_predict_results_feed_vis_metric(tmp_path):
     from mmengine.dataset import DefaultSampler, pseudo_collate
 
-    from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
     from mmookd.datasets.vis_dataset import VISDataset
     from mmookd.evaluation.vis_metric import VISMetric
-    info = generate_synthvis(
-        str(tmp_path),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=3,
-            train_length=(5, 6),
-            num_val_short_videos=2,
-            val_short_length=(5, 6),
-            num_val_long_videos=1,
-            val_long_length=(9, 10),
-            radius_range=(7.0, 11.0)),
-        progress=False)
+    from mmookd.testing import tiny_synthvis
+    root = tiny_synthvis(
+        tmp_path, num_val_long_videos=1, val_long_length=(9, 10))
+    ann_file = osp.join(root, 'annotations', 'synthvis_val.json')
     dataset = VISDataset(
-        ann_file=info['ann_files']['val'],
-        data_prefix=dict(img_path=info['img_roots']['val']),
+        ann_file=ann_file,
+        data_prefix=dict(img_path=osp.join(root, 'val', 'JPEGImages')),
         dataset_version='synthvis',
         test_mode=True,
         pipeline=[
@@ -673,7 +663,7 @@ def test_predict_results_feed_vis_metric(tmp_path):
         ])
     sampler = DefaultSampler(dataset, shuffle=False)
     model = build_teacher(test_cfg=dict(max_per_video=4)).eval()
-    metric = VISMetric(ann_file=info['ann_files']['val'])
+    metric = VISMetric(ann_file=ann_file)
     metric.dataset_meta = dataset.metainfo
     lengths = []
     for index in sampler:  # one whole video a sample
@@ -691,7 +681,7 @@ def test_predict_results_feed_vis_metric(tmp_path):
             for rle in pred['segmentations']:
                 assert rle is None or tuple(rle['size']) == (64, 64)
         metric.process(None, [s.to_dict() for s in samples])
-    with open(info['ann_files']['val']) as f:
+    with open(ann_file) as f:
         videos = json.load(f)['videos']
     assert sorted(lengths) == sorted(v['length'] for v in videos)
     results = metric.evaluate(size=3)

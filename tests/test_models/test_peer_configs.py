@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import tiny_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 IDOL = 'configs/idol/idol_r18-w32_1xb4-2k_synthvis.py'
@@ -35,18 +35,7 @@ def backbone(cfg):
 @pytest.fixture(scope='module')
 def synthvis_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthvis')
-    generate_synthvis(
-        str(root),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=3,
-            train_length=(5, 6),
-            num_val_short_videos=0,
-            num_val_long_videos=0,
-            radius_range=(7.0, 11.0)),
-        progress=False)
-    return str(root) + '/'
+    return tiny_synthvis(root, num_val_short_videos=0)
 
 
 @pytest.mark.parametrize('model_type', sorted(PEERS))

@@ -2,7 +2,6 @@
 """The teacher knowledge cache: file format, lookups (MinorPaste's pasted
 instances included), refusal of stale caches, and the same L_KD as the live
 teacher on an un-augmented batch (the real ``OfflineTeacher``, tiny)."""
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -19,28 +18,16 @@ import mmookd.datasets.transforms.ookd_sampling  # noqa: F401
 import mmookd.datasets.vis_dataset  # noqa: F401
 import mmookd.models.vis.offline_teacher  # noqa: F401
 import mmookd.models.vis.ookd  # noqa: F401
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import load_tool, tiny_synthvis
 from mmookd.utils.teacher_cache import (CACHE_VERSION, StaleTeacherCacheError,
                                         TeacherCache, TeacherCacheWriter,
                                         config_dump, file_sha256)
 
 register_all_modules()
 
-HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.dirname(osp.dirname(HERE))
-
-
-def _load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # helpers of the model tests (tiny IDOL config, quiet builds)
-_ookd = _load(osp.join(HERE, 'test_ookd.py'), '_ookd_test_helpers')
-_tool = _load(
-    osp.join(REPO, 'tools', 'ookd', 'cache_teacher.py'), '_cache_teacher')
+_ookd = load_tool('tests/test_models/test_ookd.py', '_ookd_test_helpers')
+_tool = load_tool('tools/ookd/cache_teacher.py', '_cache_teacher')
 
 
 @pytest.fixture(autouse=True)
@@ -203,17 +190,14 @@ def _teacher_cfg(base_ckpt):
 def _setup(tmp_path):
     """Tiny SynthVIS, a base IDOL and a teacher checkpoint, a config."""
     data = tmp_path / 'synthvis'
-    generate_synthvis(
-        str(data),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=3,
-            train_length=(4, 6),
-            num_val_short_videos=1,
-            num_val_long_videos=1,
-            val_long_length=(6, 6)),
-        progress=False)
+    tiny_synthvis(
+        data,
+        train_length=(4, 6),
+        num_val_short_videos=1,
+        val_short_length=(12, 16),
+        num_val_long_videos=1,
+        val_long_length=(6, 6),
+        radius_range=(9.0, 16.0))
     torch.manual_seed(0)
     base = _ookd.quiet(MODELS.build,
                        _ookd.tiny_idol_cfg(num_classes=NUM_CLASSES))
@@ -351,9 +335,7 @@ def test_teacher_knowledge_tool_reports_its_figures(tmp_path):
     """tools/analysis_tools/teacher_knowledge.py on the tiny setup: every
     figure is in range and the JSON keys the issue asks for are there."""
     cfg, cfg_path, _ = _setup(tmp_path)
-    tool = _load(
-        osp.join(REPO, 'tools', 'analysis_tools', 'teacher_knowledge.py'),
-        'teacher_knowledge')
+    tool = load_tool('tools/analysis_tools/teacher_knowledge.py')
     out = str(tmp_path / 'knowledge.png')
     result = tool.main([
         str(tmp_path), '--config', cfg_path, '--idol-checkpoint',

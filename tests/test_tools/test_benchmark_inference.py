@@ -1,24 +1,14 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """benchmark_inference.py times IDOL, DeformableDETR and Mask2Former-VIS
 (full-size, untrained) on the same tiny frames and prints the ratios."""
-import importlib.util
 import json
-import os.path as osp
 
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmookd.testing import load_tool
 
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_inference.py')
-    spec = importlib.util.spec_from_file_location('benchmark_inference', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-benchmark_inference = _load_tool()
+benchmark_inference = load_tool(
+    'tools/analysis_tools/benchmark_inference.py')
 
 
 def test_frames_are_deterministic_and_shaped():

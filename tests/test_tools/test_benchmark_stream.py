@@ -1,6 +1,5 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """benchmark_stream.py streams frames through IDOL with bounded memory."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -8,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+
+from mmookd.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'idol', 'idol_r18-w32_1xb4-2k_synthvis.py')
@@ -20,15 +21,7 @@ TINY = {
 }
 
 
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_stream.py')
-    spec = importlib.util.spec_from_file_location('benchmark_stream', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-benchmark_stream = _load_tool()
+benchmark_stream = load_tool('tools/analysis_tools/benchmark_stream.py')
 
 
 @pytest.fixture

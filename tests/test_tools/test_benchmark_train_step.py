@@ -1,24 +1,18 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """benchmark_train_step.py on a tiny generated SynthVIS set: the three
 models run on the same batches and the JSON line carries the figures."""
-import importlib.util
 import json
 import os.path as osp
 
 import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmookd.testing import load_tool, tiny_synthvis
 
 
 def _tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_train_step.py')
-    spec = importlib.util.spec_from_file_location('_bench_step', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/benchmark_train_step.py',
+                     '_bench_step')
 
 
 def test_student_batch_keeps_the_students_two_frames():
@@ -39,17 +33,14 @@ def test_student_batch_keeps_the_students_two_frames():
 
 def test_benchmark_runs_and_reports(tmp_path, capsys):
     data = tmp_path / 'synthvis'
-    generate_synthvis(
-        str(data),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=3,
-            train_length=(4, 6),
-            num_val_short_videos=1,
-            num_val_long_videos=1,
-            val_long_length=(6, 6)),
-        progress=False)
+    tiny_synthvis(
+        data,
+        train_length=(4, 6),
+        num_val_short_videos=1,
+        val_short_length=(12, 16),
+        num_val_long_videos=1,
+        val_long_length=(6, 6),
+        radius_range=(9.0, 16.0))
     threads = torch.get_num_threads()
     try:
         result = _tool().main([

@@ -1,20 +1,14 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """tools/analysis_tools/benchmark_vis_metric.py on a tiny input."""
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmookd.testing import load_tool
 
 
 def test_benchmark_times_both_metrics_and_prints_json(capsys):
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_vis_metric',
-        osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_vis_metric.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool('tools/analysis_tools/benchmark_vis_metric.py')
     res = module.main([
         '--videos', '3', '--frames', '4', '--height', '40', '--width', '60',
         '--gts', '3', '--preds', '5', '--json'

@@ -1,6 +1,5 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """browse_dataset.py renders real SynthVIS clips to a PNG contact sheet."""
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -8,42 +7,22 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import load_tool, tiny_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'browse_dataset.py')
-    spec = importlib.util.spec_from_file_location('browse_dataset', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-browse_dataset = _load_tool()
+browse_dataset = load_tool('tools/analysis_tools/browse_dataset.py')
 
 
 @pytest.fixture(scope='module')
 def synthvis_cfg(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthvis')
-    generate_synthvis(
-        str(root),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=3,
-            train_length=(5, 6),
-            num_val_short_videos=2,
-            val_short_length=(5, 6),
-            num_val_long_videos=2,
-            val_long_length=(12, 13),
-            radius_range=(7.0, 11.0)),
-        progress=False)
+    data_root = tiny_synthvis(root, num_val_long_videos=2)
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', '_base_', 'datasets', 'synthvis.py'))
     for split in ('train', 'val'):
-        cfg[f'{split}_dataloader'].dataset.data_root = str(root) + '/'
+        cfg[f'{split}_dataloader'].dataset.data_root = data_root
     return cfg
 
 

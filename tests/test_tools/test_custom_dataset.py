@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import tiny_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOC = osp.join(ROOT, 'docs', 'custom_dataset.md')
@@ -55,18 +55,7 @@ def rename_split(src: str, dst: str) -> dict:
 @pytest.fixture(scope='module')
 def fruits_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('fruits')
-    generate_synthvis(
-        str(root),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=3,
-            train_length=(5, 6),
-            num_val_short_videos=2,
-            val_short_length=(4, 5),
-            num_val_long_videos=0,
-            radius_range=(7.0, 11.0)),
-        progress=False)
+    tiny_synthvis(root, val_short_length=(4, 5))
     ann = osp.join(str(root), 'annotations')
     rename_split(osp.join(ann, 'synthvis_train.json'),
                  osp.join(ann, 'train.json'))

@@ -1,18 +1,12 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """tools/demo.py writes the pipeline's table beside its figures."""
-import importlib.util
 import json
-import os.path as osp
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmookd.testing import load_tool
 
 
 def _demo():
-    path = osp.join(ROOT, 'tools', 'demo.py')
-    spec = importlib.util.spec_from_file_location('mmookd_demo', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/demo.py', 'mmookd_demo')
 
 
 def test_table_is_written_as_markdown_and_json(tmp_path, capsys):

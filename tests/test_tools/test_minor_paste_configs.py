@@ -1,7 +1,6 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """The Minor-Paste / Clip-Paste configs load, build and paste; benchmark."""
 import functools
-import importlib.util
 import json
 import os.path as osp
 
@@ -10,7 +9,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import load_tool, tiny_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 IDOL = osp.join(ROOT, 'configs', 'idol')
@@ -79,16 +78,12 @@ def test_config_is_a_small_delta(name, tmp_path):
 @pytest.fixture(scope='module')
 def synthvis_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthvis')
-    generate_synthvis(
-        str(root),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=12,
-            train_length=(4, 6),
-            num_val_short_videos=0,
-            num_val_long_videos=0),
-        progress=False)
+    tiny_synthvis(
+        root,
+        num_train_videos=12,
+        train_length=(4, 6),
+        num_val_short_videos=0,
+        radius_range=(9.0, 16.0))
     return str(root)
 
 
@@ -173,18 +168,8 @@ def test_synthvis_config_is_deterministic_with_workers(synthvis_root):
                                               yf.gt_instances.masks.masks)
 
 
-def _load_benchmark():
-    path = osp.join(ROOT, 'tools', 'analysis_tools',
-                    'benchmark_minor_paste.py')
-    spec = importlib.util.spec_from_file_location('benchmark_minor_paste',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_benchmark_reads_the_config(synthvis_root, capsys):
-    bench = _load_benchmark()
+    bench = load_tool('tools/analysis_tools/benchmark_minor_paste.py')
     res = bench.main([
         osp.join(IDOL,
                  'idol_r18-w32_1xb4-2k_minor-paste_synthvis.py'), '--ann-file',

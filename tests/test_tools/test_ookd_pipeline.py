@@ -1,20 +1,17 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """tools/ookd_pipeline.py: how it wires the three stages (no training)."""
-import importlib.util
 import os.path as osp
 
 import pytest
+
+from mmookd.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
 def pipeline():
-    spec = importlib.util.spec_from_file_location(
-        'ookd_pipeline', osp.join(ROOT, 'tools', 'ookd_pipeline.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/ookd_pipeline.py')
 
 
 def test_synthvis_preset_and_final_checkpoints(pipeline):

@@ -1,24 +1,17 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """Tests of tools/dataset_converters/split_heldout.py."""
-import importlib.util
 import json
-import os.path as osp
 from collections import Counter
 
 import numpy as np
 import pytest
 
-TOOL = osp.join(
-    osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
-    'split_heldout.py')
+from mmookd.testing import load_tool
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('split_heldout', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/dataset_converters/split_heldout.py')
 
 
 def make_ann(num_videos=80, seed=0):

@@ -1,21 +1,10 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """tools/test.py's printed summary of the headline figures."""
-import importlib.util
-import os.path as osp
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'tool_test', osp.join(ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from mmookd.testing import load_tool
 
 
 def test_summary_rows_per_subset_and_columns_present():
-    tool = _tool()
+    tool = load_tool('tools/test.py', 'tool_test')
     metrics = {
         'youtube_vis/segm_mAP': 0.0789,
         'youtube_vis/segm_HOTA': 0.5,

@@ -2,7 +2,6 @@
 """tools/train.py and tools/test.py refuse bad input before long work:
 typos in --cfg-options, unwritable outputs, a checkpoint that does not fit
 the model, an empty ``last_checkpoint`` (docs/robustness.md)."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -11,24 +10,17 @@ import sys
 import pytest
 import torch
 
+from mmookd.testing import load_tool
 from mmookd.utils.cfg_options import CfgOptionError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'idol', 'idol_r18-w32_1xb4-2k_synthvis.py')
 
 
-def load_tool(script):
-    path = osp.join(ROOT, 'tools', script)
-    spec = importlib.util.spec_from_file_location(f'tool_{script[:-3]}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_test_tool(monkeypatch, tmp_path, *args):
     """tools/test.py in this process; every case here fails before the
     Runner is built (so before any evaluation): no work dir appears."""
-    tool = load_tool('test.py')
+    tool = load_tool('tools/test.py', 'tool_test')
     work_dir = tmp_path / 'work'
     monkeypatch.setattr(sys, 'argv', [
         'test.py', CONFIG,
@@ -91,7 +83,7 @@ def test_test_tool_refuses_a_checkpoint_without_the_models_weights(
 
 
 def train_args(*args):
-    tool = load_tool('train.py')
+    tool = load_tool('tools/train.py', 'tool_train')
     argv = sys.argv
     sys.argv = ['train.py', CONFIG, *args]
     try:

@@ -8,7 +8,6 @@ thread), batch size 1, no data workers and no validation. Most of the time
 goes to starting the processes (``import mmookd`` takes about 5 s of CPU).
 """
 import glob
-import importlib.util
 import os
 import os.path as osp
 import socket
@@ -18,7 +17,7 @@ import sys
 import pytest
 import torch
 
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import load_tool, tiny_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join('configs', 'idol', 'idol_r18-w32_1xb4-2k_synthvis.py')
@@ -28,20 +27,11 @@ TIMEOUT = 300
 @pytest.fixture(scope='module')
 def synthvis_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthvis')
-    generate_synthvis(
-        str(root),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=3,
-            train_length=(5, 6),
-            num_val_short_videos=1,
-            val_short_length=(5, 6),
-            num_val_long_videos=1,
-            val_long_length=(8, 9),
-            radius_range=(7.0, 11.0)),
-        progress=False)
-    return str(root) + '/'
+    return tiny_synthvis(
+        root,
+        num_val_short_videos=1,
+        num_val_long_videos=1,
+        val_long_length=(8, 9))
 
 
 def _train_options(data_root: str, max_iters: int) -> list:
@@ -122,9 +112,7 @@ def _help(script: str, monkeypatch, capsys) -> str:
     """``tools/<script> --help``, run in this process (its imports are the
     ones this test already made; a subprocess would spend ~5 s on them)."""
     path = osp.join(ROOT, 'tools', script)
-    spec = importlib.util.spec_from_file_location(f'tool_{script[:-3]}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool(path, f'tool_{script[:-3]}')
     monkeypatch.setattr(sys, 'argv', [path, '--help'])
     with pytest.raises(SystemExit) as exit_info:
         module.parse_args()

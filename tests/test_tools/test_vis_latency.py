@@ -1,44 +1,31 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """tools/analysis_tools/vis_latency.py: frame counting in both test modes."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 
-from mmookd.datasets.synthvis import SynthVISConfig, generate_synthvis
+from mmookd.testing import load_tool, tiny_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'vis_latency',
-        osp.join(ROOT, 'tools', 'analysis_tools', 'vis_latency.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/vis_latency.py')
 
 
 @pytest.fixture(scope='module')
 def val_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthvis')
-    generate_synthvis(
-        str(root),
-        seed=0,
-        cfg=SynthVISConfig(
-            frame_size=(64, 64),
-            num_train_videos=1,
-            train_length=(4, 5),
-            num_val_short_videos=2,
-            val_short_length=(4, 5),
-            num_val_long_videos=0,
-            radius_range=(7.0, 11.0)),
-        progress=False)
+    data_root = tiny_synthvis(
+        root,
+        num_train_videos=1,
+        train_length=(4, 5),
+        val_short_length=(4, 5))
     with open(root / 'annotations' / 'synthvis_val.json') as f:
         lengths = [len(v['file_names']) for v in json.load(f)['videos']]
-    return str(root) + '/', lengths
+    return data_root, lengths
 
 
 @pytest.mark.parametrize('config,warmup', [

@@ -8,8 +8,6 @@ converter's rules, and filled with random values. The full R-50 and Swin-L
 models are built once per module.
 """
 import datetime
-import importlib.util
-import os.path as osp
 from collections import OrderedDict
 from pathlib import Path
 
@@ -23,11 +21,9 @@ from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import load_state_dict
 
 import mmookd  # noqa: F401  (registers IDOL, applies the safe loader)
+from mmookd.testing import load_tool
 
 register_all_modules()
-TOOL = osp.join(
-    osp.dirname(__file__), '..', '..', 'tools', 'model_converters',
-    'vnext_idol_to_mmookd.py')
 CONFIG_DIR = Path(__file__).parents[2] / 'configs' / 'idol'
 R50_CFG = CONFIG_DIR / 'idol_r50_8xb4-12k_youtube-vis-2019.py'
 SWIN_CFG = CONFIG_DIR / 'idol_swin-l-p4-w12-384_8xb4-12k_youtube-vis-2019.py'
@@ -208,10 +204,7 @@ def synthetic_checkpoint(keys, seed=0):
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('vnext_idol_to_mmookd', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/model_converters/vnext_idol_to_mmookd.py')
 
 
 @pytest.fixture(scope='module', autouse=True)

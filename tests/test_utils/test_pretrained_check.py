@@ -1,13 +1,13 @@
 # Copyright (c) mmookd authors. All rights reserved.
 """A training that would start from random weights stops before it starts."""
 import glob
-import importlib.util
 import os.path as osp
 import sys
 
 import pytest
 from mmengine.config import Config
 
+from mmookd.testing import load_tool
 from mmookd.utils.pretrained_check import (FromScratchError, check_pretrained,
                                            find_pretrained_sources)
 
@@ -131,9 +131,7 @@ def test_sources_found_in_each_place(tmp_path):
 
 def test_train_tool_stops_before_training(monkeypatch, tmp_path, capsys):
     path = osp.join(ROOT, 'tools', 'train.py')
-    spec = importlib.util.spec_from_file_location('tool_train_scratch', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool(path, 'tool_train_scratch')
 
     def no_runner(*args, **kwargs):
         raise AssertionError('the Runner must not be built')

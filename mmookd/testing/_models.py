@@ -1,5 +1,5 @@
 # Copyright (c) mmookd authors. All rights reserved.
-"""Helpers for tests: tiny models that build and run in a second on a CPU."""
+"""Tiny models for tests: they build and run in a second on a CPU."""
 from typing import Optional
 
 

@@ -2,24 +2,15 @@
 """tools/analysis_tools/ookd_study.py: rows, wiring, result files and the
 report (training itself is what tools/train.py and tools/test.py do, tested
 elsewhere)."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 
+from mmookd.testing import load_tool
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'ookd_study.py')
-    spec = importlib.util.spec_from_file_location('ookd_study', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-study = _load()
+study = load_tool('tools/analysis_tools/ookd_study.py')
 
 
 def test_rows_are_the_issue_rows_and_their_configs_exist():
@@ -111,14 +102,18 @@ def test_report_table_shows_mean_and_std(tmp_path, capsys):
     study.main(['--report', '--results', str(results), '--markdown'])
     text = capsys.readouterr().out
     assert '12.00+-2.00' in text
-    assert '| idol | 3 | 12.0 +- 2.0 | - | - | - | - | - | - | - |' in text
-    assert '| AP - idol (z) | mAP_L - idol (z) |' in text
+    # AP AP50 mAP_S mAP_L rare_AP AssA HOTA IDF1, then 3 comparisons
+    assert '| row | seeds | AP | AP50 | mAP_S | mAP_L | rare_AP | AssA | ' \
+        'HOTA | IDF1 |' in text
+    assert ('| idol | 3 | 12.0 +- 2.0 |' + ' - |' * 7 + ' - | - | - |') in text
+    assert '| AP - idol (z) | mAP_L - idol (z) | AssA - idol (z) |' in text
     assert '| kd_qfa |' not in text  # rows without runs are left out
     # against idol: +4 with pooled std 2 -> z 2; one seed: no z
-    assert ('| kd_noqfa | 3 | 16.0 +- 2.0 | - | - | - | - | - | +4.0 (+2.0) '
-            '| - |') in text
+    assert ('| kd_noqfa | 3 | 16.0 +- 2.0 |' + ' - |' * 7 +
+            ' +4.0 (+2.0) | - | - |') in text
     # one seed: against idol's run of the same seed (10)
-    assert '| kd_qfa_track | 1 | 11.0 | - | - | - | - | - | +1.0 | - |' in text
+    assert ('| kd_qfa_track | 1 | 11.0 |' + ' - |' * 7 +
+            ' +1.0 | - | - |') in text
     with pytest.raises(SystemExit):
         study.main(['--rows', 'nothing'])
 
@@ -240,7 +235,7 @@ def test_peer_rows_train_test_and_time_without_idol(tmp_path, monkeypatch):
     monkeypatch.setattr(study, 'test',
                         lambda *a, **k: {'youtube_vis/segm_HOTA': 0.25})
     monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
-    monkeypatch.setattr(study, 'latency', lambda config, ckpt: 12.5)
+    monkeypatch.setattr(study, 'latency', lambda config, ckpt, opts: 12.5)
     args = study.parse_args([
         '--results',
         str(results), '--work-dir',
@@ -259,3 +254,140 @@ def test_json_tool_returns_the_last_line_and_stops_on_failure():
     assert study.json_tool(['-c', code], 'probe') == {'n': 2}
     with pytest.raises(SystemExit, match='probe failed'):
         study.json_tool(['-c', 'import sys; sys.exit(3)'], 'probe')
+
+
+def test_idol_and_ookd_results_record_their_latency(tmp_path, monkeypatch):
+    """The peers' table compares IDOL and OOKD with the peers on time too:
+    both rows' runs are timed, OOKD with its run's wiring."""
+    results = tmp_path / 'study'
+    for row in study.ROWS:
+        if row not in ('idol', 'minor_paste_kd_qfa', 'kd_qfa'):
+            study.write_result(str(results), row, 0, dict(AP=1.0))
+    timed = []
+    monkeypatch.setattr(
+        study, 'train', lambda config, wd, *a, **k: osp.join(wd, 'f.pth'))
+    monkeypatch.setattr(study, 'test', lambda *a, **k: {})
+    monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
+    monkeypatch.setattr(study, 'teacher_diagnostics', lambda *a: {})
+    monkeypatch.setattr(study, 'build_cache', lambda *a: 'c.pth')
+    monkeypatch.setattr(
+        study, 'latency',
+        lambda config, ckpt, opts=(): timed.append((config, list(opts))) or
+        7.0)
+    args = study.parse_args(
+        ['--results', str(results), '--work-dir', str(tmp_path / 'w')])
+    study.run_seed(0, list(study.ROWS), args)
+    assert [c for c, _ in timed] == [
+        study.IDOL_CFG, study.ROWS['minor_paste_kd_qfa'][0]
+    ]
+    assert 'model.teacher_cache.file=c.pth' in timed[1][1]
+    for row in ('idol', 'minor_paste_kd_qfa'):
+        with open(results / row / 'seed0.json') as f:
+            assert json.load(f)['latency_ms'] == 7.0
+    with open(results / 'kd_qfa' / 'seed0.json') as f:
+        assert 'latency_ms' not in json.load(f)
+
+
+def _finished_run(work_dir, row, seed, metrics):
+    wd = work_dir / f'seed{seed}' / row
+    wd.mkdir(parents=True)
+    with open(wd / 'metrics.json', 'w') as f:
+        json.dump(metrics, f)
+    return wd
+
+
+def test_backfill_completes_old_result_files_without_training(
+        tmp_path, monkeypatch):
+    results, work = tmp_path / 'study', tmp_path / 'w'
+    metrics = {
+        'youtube_vis/segm_mAP': 0.1,
+        'youtube_vis/segm_HOTA': 0.2,
+        'youtube_vis/segm_IDF1': 0.15
+    }
+    for row in ('idol', 'kd_qfa', 'minor_paste_kd_qfa', 'masktrack_rcnn'):
+        study.write_result(str(results), row, 0, dict(seed=0, AP=10.0))
+        _finished_run(work, row, 0, metrics)
+    # a result file without its run: left as it is
+    study.write_result(str(results), 'kd_noqfa', 0, dict(AP=3.0))
+    # the final checkpoints exist except the peer's
+    for row, config in (('idol', study.IDOL_CFG),
+                        ('minor_paste_kd_qfa',
+                         study.ROWS['minor_paste_kd_qfa'][0])):
+        ckpt = study.final_checkpoint(config, str(work / 'seed0' / row))
+        open(ckpt, 'w').close()
+    timed = []
+    monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
+    monkeypatch.setattr(
+        study, 'train',
+        lambda *a, **k: pytest.fail('backfill must not train'))
+    monkeypatch.setattr(
+        study, 'latency',
+        lambda config, ckpt, opts=(): timed.append((config, list(opts))) or
+        9.5)
+    study.main([
+        '--backfill', '--seeds', '0', '--results',
+        str(results), '--work-dir',
+        str(work), '--rows', 'idol', 'kd_qfa', 'kd_noqfa',
+        'minor_paste_kd_qfa', 'masktrack_rcnn'
+    ])
+    with open(results / 'kd_qfa' / 'seed0.json') as f:
+        out = json.load(f)
+    assert out['HOTA'] == 20.0 and out['IDF1'] == 15.0 and out['AP'] == 10.0
+    assert set(out['backfilled']) == {'HOTA', 'IDF1'}
+    assert 'latency_ms' not in out  # not a latency row
+    with open(results / 'idol' / 'seed0.json') as f:
+        out = json.load(f)
+    assert out['latency_ms'] == 9.5 and 'latency_ms' in out['backfilled']
+    # OOKD is timed with the wiring of its run (the seed's IDOL, teacher,
+    # cache), the peer without a checkpoint is not timed
+    assert [c for c, _ in timed] == [
+        study.IDOL_CFG, study.ROWS['minor_paste_kd_qfa'][0]
+    ]
+    assert any(o.endswith(osp.join('seed0', 'caches', 'qfa.pth'))
+               for o in timed[1][1])
+    with open(results / 'masktrack_rcnn' / 'seed0.json') as f:
+        assert 'latency_ms' not in json.load(f)
+    with open(results / 'kd_noqfa' / 'seed0.json') as f:
+        assert json.load(f) == dict(AP=3.0, commit=study.git_commit())
+    # a second pass adds nothing; a figure that differs from the run stops
+    timed.clear()
+    study.main([
+        '--backfill', '--seeds', '0', '--results',
+        str(results), '--work-dir',
+        str(work), '--rows', 'idol', 'kd_qfa'
+    ])
+    assert timed == []
+    study.write_result(str(results), 'kd_qfa', 0, dict(AP=12.0))
+    with pytest.raises(SystemExit, match='not the one of the result file'):
+        study.main([
+            '--backfill', '--seeds', '0', '--results',
+            str(results), '--work-dir',
+            str(work), '--rows', 'kd_qfa'
+        ])
+
+
+def test_peer_table_on_the_peers_seeds(tmp_path, capsys):
+    results = tmp_path / 'study'
+    for seed in (0, 1, 2):
+        study.write_result(
+            str(results), 'idol', seed,
+            dict(AP=10.0 + seed, HOTA=20.0, latency_ms=50.0))
+        study.write_result(str(results), 'minor_paste_kd_qfa', seed,
+                           dict(AP=11.0 + seed, HOTA=21.0))
+    study.write_result(str(results), 'masktrack_rcnn', 0,
+                       dict(AP=4.0, HOTA=15.0, latency_ms=30.0))
+    study.write_result(str(results), 'mask2former_vis', 0,
+                       dict(AP=6.0, latency_ms=80.0))
+    study.main(['--report', '--results', str(results), '--markdown'])
+    text = capsys.readouterr().out
+    # seed 0 only, as the peers; a missing figure is '-'
+    assert '| idol | 0 | 10.0 | - | - | 20.0 | - | - | 50.0 |' in text
+    assert '| minor_paste_kd_qfa | 0 | 11.0 | - | - | 21.0 | - | - | - |' \
+        in text
+    assert '| mask2former_vis | 0 | 6.0 | - | - | - | - | - | 80.0 |' in text
+    peers = study.peer_table(study.load_results(str(results)))
+    assert peers['seeds'] == [0]
+    assert list(peers['rows']) == list(study.PEER_TABLE_ROWS)
+    assert peers['rows']['masktrack_rcnn']['latency_ms'] == 30.0
+    # no peer results: no peers' table
+    assert study.peer_table({'idol': {0: dict(AP=1.0)}}) is None

@@ -100,6 +100,13 @@ ROWS = {
     ('configs/mask2former_vis/mask2former_r18-w32_1xb4-2k_synthvis.py', None),
 }
 PEERS = ('masktrack_rcnn', 'mask2former_vis')
+# rows whose result files get ``latency_ms`` (the peers' table: IDOL, OOKD
+# and the peers, docs/study.md "Peers")
+LATENCY_ROWS = ('idol', 'minor_paste_kd_qfa') + PEERS
+# the peers' table: these rows on the seeds that every peer row has
+PEER_TABLE_ROWS = ('idol', 'minor_paste_kd_qfa') + PEERS
+PEER_TABLE_NAMES = ('AP', 'mAP_S', 'mAP_L', 'HOTA', 'AssA', 'IDF1',
+                    'latency_ms')
 # the config each cache is built from (the live teacher and QFA of a row)
 CACHES = dict(
     qfa=ROWS['kd_qfa'][0],
@@ -147,6 +154,12 @@ def parse_args(argv=None):
         '--markdown',
         action='store_true',
         help='with --report: also print the table as markdown')
+    parser.add_argument(
+        '--backfill',
+        action='store_true',
+        help='add what this version records (HOTA, IDF1, latency_ms) to '
+        'the existing result files of --rows and --seeds, from their '
+        'finished runs in --work-dir; trains nothing')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
 
@@ -160,11 +173,16 @@ def run(cmd: List[str], title: str) -> None:
     print(f'    {title}: {time.time() - start:.0f} s', flush=True)
 
 
-def train(config: str, work_dir: str, options: List[str], title: str) -> str:
-    """Train once; return the final checkpoint (skipped when it exists)."""
+def final_checkpoint(config: str, work_dir: str) -> str:
+    """The checkpoint a training of ``config`` in ``work_dir`` ends with."""
     from mmengine.config import Config
     max_iters = Config.fromfile(osp.join(ROOT, config)).train_cfg.max_iters
-    ckpt = osp.join(work_dir, f'iter_{max_iters}.pth')
+    return osp.join(work_dir, f'iter_{max_iters}.pth')
+
+
+def train(config: str, work_dir: str, options: List[str], title: str) -> str:
+    """Train once; return the final checkpoint (skipped when it exists)."""
+    ckpt = final_checkpoint(config, work_dir)
     if osp.exists(osp.join(ROOT, ckpt)):
         print(f'    {ckpt} exists: skipped')
         return ckpt
@@ -280,6 +298,7 @@ def run_seed(seed: int, rows: List[str], args) -> None:
                 dict(
                     seed=seed,
                     config=IDOL_CFG,
+                    latency_ms=latency(IDOL_CFG, idol),
                     **summarize_metrics(idol_metrics, rare)))
     teachers = {}
     for key in TEACHERS:
@@ -300,8 +319,8 @@ def run_seed(seed: int, rows: List[str], args) -> None:
         ckpt = train(config, wd, seed_opt + wires, row)
         metrics = test(config, ckpt, wd, wires, f'{row} test')
         extra = {}
-        if row in PEERS:
-            extra['latency_ms'] = latency(config, ckpt)
+        if row in LATENCY_ROWS:
+            extra['latency_ms'] = latency(config, ckpt, wires)
         write_result(
             args.results, row, seed,
             dict(
@@ -324,14 +343,89 @@ def json_tool(args: List[str], title: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def latency(config: str, ckpt: str) -> float:
+def latency(config: str, ckpt: str, options: Sequence[str] = ()) -> float:
     """Per-frame CPU latency (ms, one thread) of a trained model:
-    ``vis_latency.py``'s ``ms_per_frame`` on 8 validation videos."""
+    ``vis_latency.py``'s ``ms_per_frame`` on 8 validation videos
+    (``options``: the run's ``--cfg-options``, e.g. a KD row's wiring)."""
     res = json_tool([
         'tools/analysis_tools/vis_latency.py', config, '--checkpoint', ckpt,
         '--threads', '1'
-    ], f'latency of {config}')
+    ] + (['--cfg-options'] + list(options) if options else []),
+                    f'latency of {config}')
     return round(res['ms_per_frame'], 1)
+
+
+def backfill(args) -> List[str]:
+    """Complete existing result files from their finished runs.
+
+    Result files written by an older version of the study lack figures this
+    version records: HOTA and IDF1 (from the run's ``metrics.json``) and
+    ``latency_ms`` (measured now for :data:`LATENCY_ROWS`). For each row
+    and seed with both a result file and a run in ``{work_dir}/seed{s}``,
+    the missing keys are added and listed under ``backfilled`` with the
+    commit that added them; nothing is trained. A figure the result file
+    already has must equal the run's (within 0.01), or the run is not the
+    one of the result file and it stops.
+
+    Returns:
+        list[str]: The result files changed.
+    """
+    git_commit()
+    changed = []
+    for seed in args.seeds:
+        root = osp.join(args.work_dir, f'seed{seed}')
+        rare = None
+        for row in args.rows:
+            path = osp.join(ROOT, args.results, row, f'seed{seed}.json')
+            wd = osp.join(root, row)
+            metrics_file = osp.join(ROOT, wd, 'metrics.json')
+            if not osp.exists(path) or not osp.exists(metrics_file):
+                continue
+            if rare is None:
+                rare = rare_classes(
+                    osp.join(ROOT, 'data/synthvis/annotations/'
+                             'synthvis_train.json'))
+            with open(path) as f:
+                result = json.load(f)
+            with open(metrics_file) as f:
+                fresh = summarize_metrics(json.load(f), rare)
+            added = {}
+            for key, value in fresh.items():
+                if key == 'per_class_AP':
+                    continue
+                if key not in result:
+                    result[key] = added[key] = value
+                elif abs(result[key] - value) > 0.01:
+                    raise SystemExit(
+                        f'ookd_study: {osp.relpath(path, ROOT)} has {key} '
+                        f'{result[key]} but {wd}/metrics.json gives {value}: '
+                        'that run is not the one of the result file')
+            config, cache_key = ROWS[row]
+            if row in LATENCY_ROWS and 'latency_ms' not in result:
+                ckpt = final_checkpoint(config, wd)
+                if osp.exists(osp.join(ROOT, ckpt)):
+                    wires = []
+                    if cache_key is not None:  # the run's own wiring
+                        t_cfg, folder, _ = TEACHERS[cache_teacher(cache_key)]
+                        wires = wiring(
+                            config,
+                            final_checkpoint(IDOL_CFG, osp.join(root, 'idol')),
+                            final_checkpoint(t_cfg, osp.join(root, folder)),
+                            osp.join(root, 'caches', f'{cache_key}.pth'))
+                    print(f'==> seed {seed}: {row} latency', flush=True)
+                    result['latency_ms'] = added['latency_ms'] = latency(
+                        config, ckpt, wires)
+            if not added:
+                continue
+            result.setdefault('backfilled', {}).update(
+                {k: git_commit()
+                 for k in added})
+            with open(path, 'w') as f:
+                json.dump(result, f, indent=1, sort_keys=True)
+            print(f'    {osp.relpath(path, ROOT)}: + {", ".join(added)}',
+                  flush=True)
+            changed.append(osp.relpath(path, ROOT))
+    return changed
 
 
 def cache_teacher(cache_key: str) -> str:
@@ -426,7 +520,8 @@ def std(values) -> float:
 
 def report(args) -> dict:
     found = load_results(args.results)
-    names = ('AP', 'AP50', 'mAP_S', 'mAP_L', 'rare_AP', 'AssA')
+    names = ('AP', 'AP50', 'mAP_S', 'mAP_L', 'rare_AP', 'AssA', 'HOTA',
+             'IDF1')
     table = {}
     print(f'SynthVIS study ({args.results}): mean +- std over seeds, %')
     width = max(len(r) for r in ROWS) + 2
@@ -469,15 +564,28 @@ def report(args) -> dict:
                 f'{c["diff"]:>+8.2f} z{c["z"]:>+6.1f}' if c['z'] is not None
                 else (f'{c["diff"]:>+8.2f}{"":>8s}' if c['diff'] is not None
                       else f'{"-":>16s}') for c in cells.values()))
+    peers = peer_table(found)
+    if peers:
+        print(f'\npeers, on the seeds every peer row has {peers["seeds"]} '
+              '(mean; latency: ms a frame, one thread):')
+        print(f'{"row":<{width}s}' +
+              ''.join(f'{n:>12s}' for n in PEER_TABLE_NAMES))
+        for row, cells in peers['rows'].items():
+            print(f'{row:<{width}s}' + ''.join(
+                f'{cells[n]:>12.1f}' if cells[n] is not None else
+                f'{"-":>12s}' for n in PEER_TABLE_NAMES))
     if args.plot:
         plot(table, args.plot)
     if args.markdown:
         print(markdown(table, found, vs_idol))
+        if peers:
+            print('\n' + peer_markdown(peers))
     result = dict(
         rows=table,
         teacher=teachers['2k'],
         teachers=teachers,
-        vs_idol=vs_idol)
+        vs_idol=vs_idol,
+        peers=peers)
     if args.json:
         print(json.dumps(result))
     return result
@@ -521,14 +629,55 @@ def versus_idol(found: Dict[str, Dict[int, dict]],
     return out
 
 
+def peer_table(found: Dict[str, Dict[int, dict]]) -> Optional[dict]:
+    """IDOL, OOKD and the peers side by side, on the seeds that every peer
+    row with results has (the peers are run on fewer seeds than the
+    study): the mean of each of :data:`PEER_TABLE_NAMES` over those seeds
+    (None where a result file lacks it). None without peer results.
+
+    Returns:
+        dict | None: ``seeds`` and ``rows``: row -> name -> mean.
+    """
+    peer_seeds = [set(found[r]) for r in PEERS if found.get(r)]
+    if not peer_seeds:
+        return None
+    seeds = sorted(set.intersection(*peer_seeds))
+    rows = {}
+    for row in PEER_TABLE_ROWS:
+        runs = found.get(row, {})
+        if not all(s in runs for s in seeds):
+            continue
+        cells = {}
+        for name in PEER_TABLE_NAMES:
+            values = [runs[s].get(name) for s in seeds]
+            cells[name] = (None if any(v is None for v in values) else
+                           float(np.mean(values)))
+        rows[row] = cells
+    return dict(seeds=seeds, rows=rows)
+
+
+def peer_markdown(peers: dict) -> str:
+    """:func:`peer_table` in markdown."""
+    lines = [
+        '| row | seeds | ' + ' | '.join(PEER_TABLE_NAMES) + ' |',
+        '|---' * (len(PEER_TABLE_NAMES) + 2) + '|'
+    ]
+    seeds = ' '.join(str(s) for s in peers['seeds'])
+    for row, cells in peers['rows'].items():
+        lines.append(f'| {row} | {seeds} | ' + ' | '.join(
+            f'{cells[n]:.1f}' if cells[n] is not None else '-'
+            for n in PEER_TABLE_NAMES) + ' |')
+    return '\n'.join(lines)
+
+
 def markdown(table: dict,
              found: dict,
              vs_idol: Optional[dict] = None) -> str:
     """The table in markdown: mean +- std (seeds) per row and metric, and
-    with ``vs_idol`` (:func:`versus_idol`) the difference of AP and mAP_L
-    from ``idol`` with its ``z``."""
+    with ``vs_idol`` (:func:`versus_idol`) the difference of AP, mAP_L and
+    AssA from ``idol`` with its ``z``."""
     names = list(next(iter(table.values())))
-    against = ('AP', 'mAP_L') if vs_idol is not None else ()
+    against = ('AP', 'mAP_L', 'AssA') if vs_idol is not None else ()
     lines = [
         '| row | seeds | ' + ' | '.join(names) +
         ''.join(f' | {n} - idol (z)' for n in against) + ' |',
@@ -579,6 +728,9 @@ def plot(table: dict, out: str) -> None:
 def main(argv=None):
     args = parse_args(argv)
     if args.report:
+        return report(args)
+    if args.backfill:
+        backfill(args)
         return report(args)
     start = time.time()
     git_commit()  # the code the runs use, read before they start

@@ -302,6 +302,7 @@ def test_backfill_completes_old_result_files_without_training(
     metrics = {
         'youtube_vis/segm_mAP': 0.1,
         'youtube_vis/segm_HOTA': 0.2,
+        'youtube_vis/segm_DetA': 0.1,
         'youtube_vis/segm_IDF1': 0.15
     }
     for row in ('idol', 'kd_qfa', 'minor_paste_kd_qfa', 'masktrack_rcnn'):
@@ -333,7 +334,8 @@ def test_backfill_completes_old_result_files_without_training(
     with open(results / 'kd_qfa' / 'seed0.json') as f:
         out = json.load(f)
     assert out['HOTA'] == 20.0 and out['IDF1'] == 15.0 and out['AP'] == 10.0
-    assert set(out['backfilled']) == {'HOTA', 'IDF1'}
+    assert out['DetA'] == 10.0
+    assert set(out['backfilled']) == {'HOTA', 'DetA', 'IDF1'}
     assert 'latency_ms' not in out  # not a latency row
     with open(results / 'idol' / 'seed0.json') as f:
         out = json.load(f)
@@ -381,10 +383,11 @@ def test_peer_table_on_the_peers_seeds(tmp_path, capsys):
     study.main(['--report', '--results', str(results), '--markdown'])
     text = capsys.readouterr().out
     # seed 0 only, as the peers; a missing figure is '-'
-    assert '| idol | 0 | 10.0 | - | - | 20.0 | - | - | 50.0 |' in text
-    assert '| minor_paste_kd_qfa | 0 | 11.0 | - | - | 21.0 | - | - | - |' \
+    assert '| idol | 0 | 10.0 | - | - | 20.0 | - | - | - | 50.0 |' in text
+    assert '| minor_paste_kd_qfa | 0 | 11.0 | - | - | 21.0 | - | - | - | - |' \
         in text
-    assert '| mask2former_vis | 0 | 6.0 | - | - | - | - | - | 80.0 |' in text
+    assert '| mask2former_vis | 0 | 6.0 | - | - | - | - | - | - | 80.0 |' \
+        in text
     peers = study.peer_table(study.load_results(str(results)))
     assert peers['seeds'] == [0]
     assert list(peers['rows']) == list(study.PEER_TABLE_ROWS)

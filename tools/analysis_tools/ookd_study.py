@@ -105,7 +105,7 @@ PEERS = ('masktrack_rcnn', 'mask2former_vis')
 LATENCY_ROWS = ('idol', 'minor_paste_kd_qfa') + PEERS
 # the peers' table: these rows on the seeds that every peer row has
 PEER_TABLE_ROWS = ('idol', 'minor_paste_kd_qfa') + PEERS
-PEER_TABLE_NAMES = ('AP', 'mAP_S', 'mAP_L', 'HOTA', 'AssA', 'IDF1',
+PEER_TABLE_NAMES = ('AP', 'mAP_S', 'mAP_L', 'HOTA', 'DetA', 'AssA', 'IDF1',
                     'latency_ms')
 # the config each cache is built from (the live teacher and QFA of a row)
 CACHES = dict(
@@ -121,7 +121,8 @@ CACHE_TEACHER = dict(qfa_t500='500')
 METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
            ('mAP_S', 'short_segm_mAP'), ('mAP_L', 'long_segm_mAP'),
            ('AssA', 'segm_AssA'), ('long_AssA', 'long_segm_AssA'),
-           ('HOTA', 'segm_HOTA'), ('IDF1', 'segm_IDF1'))
+           ('HOTA', 'segm_HOTA'), ('DetA', 'segm_DetA'),
+           ('IDF1', 'segm_IDF1'))
 RARE_SHARE = 0.10
 TEACHER_KEYS = ('teacher_pick_quality', 'student_pick_quality', 'collisions',
                 'switches', 'teacher_auc', 'student_auc', 'teacher_AP',
@@ -157,7 +158,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--backfill',
         action='store_true',
-        help='add what this version records (HOTA, IDF1, latency_ms) to '
+        help='add what this version records (HOTA, DetA, IDF1, latency_ms) '
+        'to '
         'the existing result files of --rows and --seeds, from their '
         'finished runs in --work-dir; trains nothing')
     parser.add_argument('--json', action='store_true')
@@ -359,7 +361,7 @@ def backfill(args) -> List[str]:
     """Complete existing result files from their finished runs.
 
     Result files written by an older version of the study lack figures this
-    version records: HOTA and IDF1 (from the run's ``metrics.json``) and
+    version records: HOTA, DetA and IDF1 (from the run's ``metrics.json``) and
     ``latency_ms`` (measured now for :data:`LATENCY_ROWS`). For each row
     and seed with both a result file and a run in ``{work_dir}/seed{s}``,
     the missing keys are added and listed under ``backfilled`` with the

@@ -388,6 +388,8 @@ def test_peer_table_on_the_peers_seeds(tmp_path, capsys):
         in text
     assert '| mask2former_vis | 0 | 6.0 | - | - | - | - | - | - | 80.0 |' \
         in text
+    # the peers are in their table, not in the study's
+    assert '| masktrack_rcnn | 1 |' not in text
     peers = study.peer_table(study.load_results(str(results)))
     assert peers['seeds'] == [0]
     assert list(peers['rows']) == list(study.PEER_TABLE_ROWS)

@@ -687,7 +687,7 @@ def markdown(table: dict,
     ]
     for row, values in table.items():
         seeds = len(found.get(row, {}))
-        if not seeds:
+        if not seeds or row in PEERS:  # the peers have their own table
             continue
         cells = [
             f'{np.mean(v):.1f} +- {std(v):.1f}' if len(v) > 1 else

@@ -124,6 +124,8 @@ METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
            ('HOTA', 'segm_HOTA'), ('DetA', 'segm_DetA'),
            ('IDF1', 'segm_IDF1'))
 RARE_SHARE = 0.10
+# the tracking figures a score threshold changes (--track-score-thr)
+TRACK_NAMES = ('HOTA', 'DetA', 'AssA', 'IDF1')
 TEACHER_KEYS = ('teacher_pick_quality', 'student_pick_quality', 'collisions',
                 'switches', 'teacher_auc', 'student_auc', 'teacher_AP',
                 'teacher_mAP_L', 'idol_mAP_L')
@@ -162,6 +164,12 @@ def parse_args(argv=None):
         'to '
         'the existing result files of --rows and --seeds, from their '
         'finished runs in --work-dir; trains nothing')
+    parser.add_argument(
+        '--track-score-thr',
+        type=float,
+        help='with --backfill: also test each finished run with only the '
+        'tracks scoring at least this in HOTA/DetA/AssA/IDF1 and add them '
+        'as HOTA@THR, ...')
     parser.add_argument('--json', action='store_true')
     return parser.parse_args(argv)
 
@@ -196,13 +204,20 @@ def train(config: str, work_dir: str, options: List[str], title: str) -> str:
     return ckpt
 
 
-def test(config: str, ckpt: str, work_dir: str, options: List[str],
-         title: str) -> Dict[str, float]:
-    out = osp.join(work_dir, 'metrics.json')
+def test(config: str,
+         ckpt: str,
+         work_dir: str,
+         options: List[str],
+         title: str,
+         name: str = 'metrics') -> Dict[str, float]:
+    """Test once; the metrics go to ``{work_dir}/{name}.json`` (skipped
+    when it exists)."""
+    out = osp.join(work_dir, f'{name}.json')
     if not osp.exists(osp.join(ROOT, out)):
+        eval_dir = 'eval' if name == 'metrics' else f'eval_{name}'
         run([
             sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
-            osp.join(work_dir, 'eval'), '--metrics-out', out
+            osp.join(work_dir, eval_dir), '--metrics-out', out
         ] + (['--cfg-options'] + options if options else []), title)
     with open(osp.join(ROOT, out)) as f:
         return json.load(f)
@@ -357,6 +372,18 @@ def latency(config: str, ckpt: str, options: Sequence[str] = ()) -> float:
     return round(res['ms_per_frame'], 1)
 
 
+def run_wiring(row: str, root: str) -> List[str]:
+    """The ``--cfg-options`` a finished run of ``row`` was tested with:
+    for a KD row, its seed's IDOL, teacher and cache under ``root``."""
+    config, cache_key = ROWS[row]
+    if cache_key is None:
+        return []
+    t_cfg, folder, _ = TEACHERS[cache_teacher(cache_key)]
+    return wiring(config, final_checkpoint(IDOL_CFG, osp.join(root, 'idol')),
+                  final_checkpoint(t_cfg, osp.join(root, folder)),
+                  osp.join(root, 'caches', f'{cache_key}.pth'))
+
+
 def backfill(args) -> List[str]:
     """Complete existing result files from their finished runs.
 
@@ -368,6 +395,11 @@ def backfill(args) -> List[str]:
     commit that added them; nothing is trained. A figure the result file
     already has must equal the run's (within 0.01), or the run is not the
     one of the result file and it stops.
+
+    With ``--track-score-thr T`` each finished run is also tested again
+    with only its predicted tracks scoring at least ``T`` in the tracking
+    metrics (``test_evaluator.track_score_thr``; the AP is unchanged), and
+    ``HOTA@T``, ``DetA@T``, ``AssA@T`` and ``IDF1@T`` are added.
 
     Returns:
         list[str]: The result files changed.
@@ -402,21 +434,27 @@ def backfill(args) -> List[str]:
                         f'ookd_study: {osp.relpath(path, ROOT)} has {key} '
                         f'{result[key]} but {wd}/metrics.json gives {value}: '
                         'that run is not the one of the result file')
-            config, cache_key = ROWS[row]
-            if row in LATENCY_ROWS and 'latency_ms' not in result:
-                ckpt = final_checkpoint(config, wd)
-                if osp.exists(osp.join(ROOT, ckpt)):
-                    wires = []
-                    if cache_key is not None:  # the run's own wiring
-                        t_cfg, folder, _ = TEACHERS[cache_teacher(cache_key)]
-                        wires = wiring(
-                            config,
-                            final_checkpoint(IDOL_CFG, osp.join(root, 'idol')),
-                            final_checkpoint(t_cfg, osp.join(root, folder)),
-                            osp.join(root, 'caches', f'{cache_key}.pth'))
-                    print(f'==> seed {seed}: {row} latency', flush=True)
-                    result['latency_ms'] = added['latency_ms'] = latency(
-                        config, ckpt, wires)
+            config = ROWS[row][0]
+            ckpt = final_checkpoint(config, wd)
+            have_ckpt = osp.exists(osp.join(ROOT, ckpt))
+            if (row in LATENCY_ROWS and 'latency_ms' not in result
+                    and have_ckpt):
+                print(f'==> seed {seed}: {row} latency', flush=True)
+                result['latency_ms'] = added['latency_ms'] = latency(
+                    config, ckpt, run_wiring(row, root))
+            thr = args.track_score_thr
+            keys = [f'{n}@{thr}' for n in TRACK_NAMES]
+            if thr is not None and have_ckpt and any(k not in result
+                                                     for k in keys):
+                plain = summarize_metrics(
+                    test(config, ckpt, wd,
+                         run_wiring(row, root) +
+                         [f'test_evaluator.track_score_thr={thr}'],
+                         f'{row} test, track_score_thr {thr}',
+                         f'metrics_thr{thr}'), rare)
+                for name, key in zip(TRACK_NAMES, keys):
+                    if key not in result and name in plain:
+                        result[key] = added[key] = plain[name]
             if not added:
                 continue
             result.setdefault('backfilled', {}).update(
@@ -576,18 +614,48 @@ def report(args) -> dict:
             print(f'{row:<{width}s}' + ''.join(
                 f'{cells[n]:>12.1f}' if cells[n] is not None else
                 f'{"-":>12s}' for n in PEER_TABLE_NAMES))
+    thresholded = {}
+    for thr in score_thresholds(found):
+        t_names = [f'{n}@{thr}' for n in TRACK_NAMES]
+        t_table = {
+            row: {
+                n: [
+                    runs[s][n] for s in sorted(runs)
+                    if runs[s].get(n) is not None
+                ]
+                for n in t_names
+            }
+            for row, runs in ((r, found.get(r, {})) for r in ROWS)
+            if any(n in r for r in runs.values() for n in t_names)
+        }
+        thresholded[thr] = dict(
+            rows=t_table, vs_idol=versus_idol(found, t_names))
+        print(f'\ntracking metrics of the tracks scoring >= {thr} '
+              '(mean +- std over seeds):')
+        print(f'{"row":<{width}s}{"seeds":>7s}' +
+              ''.join(f'{n:>14s}' for n in t_names))
+        for row, values in t_table.items():
+            seeds = max(len(v) for v in values.values())
+            print(f'{row:<{width}s}{seeds:>7d}' + ''.join(
+                f'{np.mean(v):>7.2f}+-{std(v):<5.2f}' if v else f'{"-":>14s}'
+                for v in values.values()))
     if args.plot:
         plot(table, args.plot)
     if args.markdown:
         print(markdown(table, found, vs_idol))
         if peers:
             print('\n' + peer_markdown(peers))
+        for thr, t in thresholded.items():
+            print(f'\ntracks scoring >= {thr}:\n' + markdown(
+                t['rows'], found, t['vs_idol'],
+                (f'HOTA@{thr}', f'AssA@{thr}'), peers=True))
     result = dict(
         rows=table,
         teacher=teachers['2k'],
         teachers=teachers,
         vs_idol=vs_idol,
-        peers=peers)
+        peers=peers,
+        thresholded=thresholded)
     if args.json:
         print(json.dumps(result))
     return result
@@ -629,6 +697,16 @@ def versus_idol(found: Dict[str, Dict[int, dict]],
                 diff=diff, z=None if z is None else float(z), seeds=seeds)
         out[row] = cells
     return out
+
+
+def score_thresholds(found: Dict[str, Dict[int, dict]]) -> List[str]:
+    """The ``T`` of the ``HOTA@T`` keys in the result files, sorted."""
+    found_thr = {
+        key.split('@', 1)[1]
+        for runs in found.values() for result in runs.values()
+        for key in result if key.startswith('HOTA@')
+    }
+    return sorted(found_thr, key=float)
 
 
 def peer_table(found: Dict[str, Dict[int, dict]]) -> Optional[dict]:
@@ -674,20 +752,24 @@ def peer_markdown(peers: dict) -> str:
 
 def markdown(table: dict,
              found: dict,
-             vs_idol: Optional[dict] = None) -> str:
+             vs_idol: Optional[dict] = None,
+             against: Sequence[str] = ('AP', 'mAP_L', 'AssA'),
+             peers: bool = False) -> str:
     """The table in markdown: mean +- std (seeds) per row and metric, and
-    with ``vs_idol`` (:func:`versus_idol`) the difference of AP, mAP_L and
-    AssA from ``idol`` with its ``z``."""
+    with ``vs_idol`` (:func:`versus_idol`) the difference of the metrics
+    ``against`` from ``idol`` with its ``z``; the peer rows only with
+    ``peers`` (they have their own table, :func:`peer_markdown`)."""
     names = list(next(iter(table.values())))
-    against = ('AP', 'mAP_L', 'AssA') if vs_idol is not None else ()
+    against = tuple(against) if vs_idol is not None else ()
     lines = [
         '| row | seeds | ' + ' | '.join(names) +
         ''.join(f' | {n} - idol (z)' for n in against) + ' |',
         '|---' * (len(names) + 2 + len(against)) + '|'
     ]
     for row, values in table.items():
-        seeds = len(found.get(row, {}))
-        if not seeds or row in PEERS:  # the peers have their own table
+        # the seeds with a figure (a backfilled key may lack on some)
+        seeds = max((len(v) for v in values.values()), default=0)
+        if not seeds or (row in PEERS and not peers):
             continue
         cells = [
             f'{np.mean(v):.1f} +- {std(v):.1f}' if len(v) > 1 else

@@ -396,3 +396,61 @@ def test_peer_table_on_the_peers_seeds(tmp_path, capsys):
     assert peers['rows']['masktrack_rcnn']['latency_ms'] == 30.0
     # no peer results: no peers' table
     assert study.peer_table({'idol': {0: dict(AP=1.0)}}) is None
+
+
+def test_backfill_tests_again_with_a_track_score_threshold(
+        tmp_path, monkeypatch, capsys):
+    results, work = tmp_path / 'study', tmp_path / 'w'
+    for seed in (0, 1):
+        for row in ('idol', 'kd_qfa'):
+            study.write_result(str(results), row, seed, dict(AP=10.0))
+            wd = _finished_run(work, row, seed,
+                               {'youtube_vis/segm_mAP': 0.1})
+            config = study.ROWS[row][0]
+            open(study.final_checkpoint(config, str(wd)), 'w').close()
+    tested = []
+
+    def fake_test(config, ckpt, wd, options, title, name='metrics'):
+        tested.append((config, options, name))
+        assoc = 0.5 if 'kd_qfa' in wd else 0.4
+        assoc += 0.02 * wd.endswith(osp.join('seed1', 'kd_qfa'))
+        return {
+            'youtube_vis/segm_mAP': 0.1,  # the AP: not a tracking figure
+            'youtube_vis/segm_HOTA': 0.3,
+            'youtube_vis/segm_DetA': 0.2,
+            'youtube_vis/segm_AssA': assoc,
+            'youtube_vis/segm_IDF1': 0.25
+        }
+
+    monkeypatch.setattr(study, 'test', fake_test)
+    monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
+    monkeypatch.setattr(study, 'latency', lambda *a: 5.0)
+    argv = [
+        '--backfill', '--track-score-thr', '0.3', '--seeds', '0', '1',
+        '--results',
+        str(results), '--work-dir',
+        str(work), '--rows', 'idol', 'kd_qfa', '--markdown'
+    ]
+    out = study.main(argv)
+    assert len(tested) == 4
+    assert all(o[-1] == 'test_evaluator.track_score_thr=0.3'
+               for _, o, _ in tested)
+    assert {n for _, _, n in tested} == {'metrics_thr0.3'}
+    # the KD row is tested with its run's wiring
+    kd = [o for c, o, _ in tested if c == study.ROWS['kd_qfa'][0]]
+    assert all(any(x.startswith('model.teacher_cache.file=') for x in o)
+               for o in kd)
+    with open(results / 'kd_qfa' / 'seed1.json') as f:
+        res = json.load(f)
+    assert res['AssA@0.3'] == 52.0 and res['HOTA@0.3'] == 30.0
+    assert res['AP'] == 10.0 and 'AP@0.3' not in res
+    t = out['thresholded']['0.3']
+    assert t['rows']['idol']['AssA@0.3'] == [40.0, 40.0]
+    assert t['vs_idol']['kd_qfa']['AssA@0.3']['diff'] == pytest.approx(11.0)
+    text = capsys.readouterr().out
+    assert 'tracks scoring >= 0.3:' in text
+    assert '| kd_qfa | 2 | 30.0 +- 0.0 | 20.0 +- 0.0 | 51.0 +- 1.4 |' in text
+    # a second pass tests nothing
+    tested.clear()
+    study.main(argv)
+    assert tested == []

@@ -739,7 +739,7 @@ def peer_table(found: Dict[str, Dict[int, dict]]) -> Optional[dict]:
 def peer_markdown(peers: dict) -> str:
     """:func:`peer_table` in markdown."""
     lines = [
-        '| row | seeds | ' + ' | '.join(PEER_TABLE_NAMES) + ' |',
+        '| row | on seeds | ' + ' | '.join(PEER_TABLE_NAMES) + ' |',
         '|---' * (len(PEER_TABLE_NAMES) + 2) + '|'
     ]
     seeds = ' '.join(str(s) for s in peers['seeds'])

@@ -28,23 +28,26 @@ def val_root(tmp_path_factory):
     return data_root, lengths
 
 
-@pytest.mark.parametrize('config,warmup', [
-    ('configs/idol/idol_r18-w32_1xb4-2k_synthvis.py', 1),
-    ('configs/mask2former_vis/mask2former_r18-w32_1xb4-2k_synthvis.py', 0),
+@pytest.mark.parametrize('config,frame_mode', [
+    ('configs/idol/idol_r18-w32_1xb4-2k_synthvis.py', True),
+    ('configs/mask2former_vis/mask2former_r18-w32_1xb4-2k_synthvis.py',
+     False),
 ])
-def test_latency_counts_the_frames_of_the_timed_videos(
-        tool, val_root, config, warmup, capsys):
+@pytest.mark.parametrize('warmup', [0, 2])
+def test_latency_times_the_same_frames_in_both_modes(
+        tool, val_root, config, frame_mode, warmup, capsys):
     root, lengths = val_root
     res = tool.main([
         osp.join(ROOT, config), '--videos', '1', '--warmup',
         str(warmup), '--cfg-options', f'test_dataloader.dataset.data_root='
         f'{root}', '--json'
     ])
-    # frame mode: one call a frame, the warm-up call not counted; video
-    # mode (Mask2Former-VIS): one call for the whole video
-    assert res['videos'] == 1
-    assert res['frames'] == lengths[0] - warmup
-    assert res['calls'] == (lengths[0] if warmup else 1)
+    # every frame of the first video is timed whatever the warm-up: frame
+    # mode with one call a frame, video mode (Mask2Former-VIS) with one
+    # call for the whole video
+    assert res['videos'] == 1 and res['warmup'] == warmup
+    assert res['frames'] == lengths[0]
+    assert res['calls'] == (lengths[0] if frame_mode else 1)
     assert res['ms_per_frame'] > 0
     out = capsys.readouterr().out.strip().splitlines()
     assert json.loads(out[-1])['frames'] == res['frames']

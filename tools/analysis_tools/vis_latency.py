@@ -7,8 +7,10 @@ as Mask2Former-VIS, as the config's sampler gives them) through
 ``model.test_step`` under ``torch.no_grad()`` and reports the time of
 ``test_step`` (data preprocessor + predict; not the data loading nor the
 metric) per frame: the sum over the first ``--videos`` videos divided by
-their number of frames, and the median over the frame-mode calls.  The
-first ``--warmup`` calls are not counted.
+their number of frames, and the median over the calls.  ``--warmup``
+untimed calls (the first ones of the loader) come before, and the timed
+pass then starts again from the first video, so that every mode times the
+same videos and frames (a frame-mode tracker starts afresh at frame 0).
 
 Example::
 
@@ -51,8 +53,9 @@ def measure(cfg: Config,
     """Time ``model.test_step`` over the first ``videos`` test videos.
 
     Returns:
-        dict: ``ms_per_frame`` (total time / frames), ``median_call_ms``,
-        ``frames``, ``videos``, ``calls``.
+        dict: ``ms_per_frame`` (total time / frames),
+        ``median_call_ms_per_frame``, ``frames``, ``videos``, ``calls``
+        (the timed ones), ``warmup``.
     """
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     loader_cfg = cfg.test_dataloader.copy()
@@ -65,7 +68,11 @@ def measure(cfg: Config,
     model.eval()
     seen, spent, frames, calls = set(), [], 0, 0
     with torch.no_grad():
-        for data in loader:
+        for i, data in enumerate(loader):  # warm-up, untimed
+            if i >= warmup:
+                break
+            model.test_step(data)
+        for data in loader:  # timed, from the first video again
             sample = data['data_samples'][0]
             first = sample.video_data_samples[0]
             video_id = first.metainfo.get('video_id')
@@ -76,8 +83,6 @@ def measure(cfg: Config,
             model.test_step(data)
             took = time.perf_counter() - start
             calls += 1
-            if calls <= warmup:
-                continue
             spent.append((took, len(sample.video_data_samples)))
             frames += len(sample.video_data_samples)
     total = sum(t for t, _ in spent)
@@ -88,7 +93,8 @@ def measure(cfg: Config,
         if per_call else float('nan'),
         frames=frames,
         videos=len(seen),
-        calls=calls)
+        calls=calls,
+        warmup=warmup)
 
 
 def main(argv=None) -> Dict:

@@ -359,6 +359,13 @@ def test_backfill_completes_old_result_files_without_training(
         str(work), '--rows', 'idol', 'kd_qfa'
     ])
     assert timed == []
+    # --redo measures a key again
+    study.main([
+        '--backfill', '--seeds', '0', '--results',
+        str(results), '--work-dir',
+        str(work), '--rows', 'idol', '--redo', 'latency_ms'
+    ])
+    assert [c for c, _ in timed] == [study.IDOL_CFG]
     study.write_result(str(results), 'kd_qfa', 0, dict(AP=12.0))
     with pytest.raises(SystemExit, match='not the one of the result file'):
         study.main([

@@ -165,6 +165,13 @@ def parse_args(argv=None):
         'the existing result files of --rows and --seeds, from their '
         'finished runs in --work-dir; trains nothing')
     parser.add_argument(
+        '--redo',
+        nargs='+',
+        default=[],
+        metavar='KEY',
+        help='with --backfill: measure these keys again even where a '
+        'result file has them (e.g. latency_ms after a fix of its tool)')
+    parser.add_argument(
         '--track-score-thr',
         type=float,
         help='with --backfill: also test each finished run with only the '
@@ -400,6 +407,8 @@ def backfill(args) -> List[str]:
     with only its predicted tracks scoring at least ``T`` in the tracking
     metrics (``test_evaluator.track_score_thr``; the AP is unchanged), and
     ``HOTA@T``, ``DetA@T``, ``AssA@T`` and ``IDF1@T`` are added.
+    ``--redo KEY ...`` drops those keys first, so that they are measured
+    again (their ``backfilled`` entry then names the new commit).
 
     Returns:
         list[str]: The result files changed.
@@ -421,6 +430,8 @@ def backfill(args) -> List[str]:
                              'synthvis_train.json'))
             with open(path) as f:
                 result = json.load(f)
+            for key in args.redo:  # measured again below
+                result.pop(key, None)
             with open(metrics_file) as f:
                 fresh = summarize_metrics(json.load(f), rare)
             added = {}

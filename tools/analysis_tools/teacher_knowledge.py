@@ -54,6 +54,8 @@ import mmookd  # noqa: F401
 from mmookd.evaluation.functional.knowledge import (auc, collision_rate,
                                                     pick_quality, separation,
                                                     switch_rate)
+from mmookd.models.vis.ookd import (load_weights, resolve_teacher_cfg,
+                                    student_state)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'ookd'))
@@ -115,17 +117,47 @@ def build(args):
         osp.join(args.work_dir, 'teacher'))
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.update(teacher_cache=None, teacher_checkpoint=teacher_ckpt)
-    model_cfg.teacher['base_checkpoint'] = idol_ckpt
+    if 'base_checkpoint' in resolve_teacher_cfg(model_cfg.teacher):
+        # an IDOL-based teacher: its frozen stage-1 IDOL (a teacher of its
+        # own, e.g. Mask2FormerVISTeacher, has none)
+        model_cfg.teacher['base_checkpoint'] = idol_ckpt
     if args.teacher_match:
         model_cfg['teacher_match'] = args.teacher_match
     if args.teacher_boxes:
         model_cfg['teacher_boxes'] = args.teacher_boxes
     model = MODELS.build(model_cfg).to(args.device).eval()
+    if not hasattr(model.teacher, 'frame_queries'):
+        # a teacher without a frozen IDOL inside (Mask2FormerVISTeacher):
+        # the stage-1 IDOL's side runs on its own
+        model.stage1 = stage1_idol(cfg.model.student, idol_ckpt, args.device)
     ds_cfg = video_dataset_cfg(cfg)
     ds_cfg.update(pipeline=[], test_mode=False)
     dataset = DATASETS.build(ds_cfg)
     max_frames = default_max_frames(cfg) or None
     return model, dataset, Compose(cache_pipeline(cfg)), max_frames
+
+
+def stage1_idol(student_cfg, checkpoint: str, device: str):
+    """The stage-1 IDOL (the student's config, the IDOL checkpoint)."""
+    idol = MODELS.build(copy.deepcopy(student_cfg))
+    idol.load_state_dict(
+        student_state(load_weights(checkpoint, '--idol-checkpoint')),
+        strict=True)
+    return idol.to(device).eval()
+
+
+def idol_frame_outs(idol, inputs, clip) -> list:
+    """The per-frame outputs of ``idol`` on the T frames of one clip, as
+    an IDOL-based teacher's ``frame_queries(..., keep_frame_outs=True)``
+    gives them: a list of T dicts of (1, ...) tensors."""
+    frames = inputs[0]
+    samples = [clip[t] for t in range(len(clip))]
+    for sample in samples:
+        sample.set_metainfo(dict(batch_input_shape=tuple(frames.shape[-2:])))
+    outs = idol.extract_frame_queries(frames, samples)
+    keys = ('cls_logits', 'bboxes_xyxy', 'embeds')
+    return [{k: outs[k][t:t + 1]
+             for k in keys} for t in range(len(samples))]
 
 
 @torch.no_grad()
@@ -149,14 +181,21 @@ def collect(model, dataset, pipeline, max_frames, args):
             data = model.data_preprocessor(pseudo_collate([results]), False)
             inputs = data['inputs'].to(args.device)
             clip = data['data_samples'][0]
-            # the frozen IDOL once: its per-frame outputs are the stage-1
-            # student's, and the teacher aggregates the same state
-            state = teacher.frame_queries(inputs, [clip], keep_frame_outs=True)
+            extra = {}
+            if hasattr(teacher, 'frame_queries'):
+                # the frozen IDOL once: its per-frame outputs are the
+                # stage-1 student's, and the teacher aggregates that state
+                state = teacher.frame_queries(
+                    inputs, [clip], keep_frame_outs=True)
+                extra['frame_state'] = state
+                frame_outs = state['frame_outs']
+            else:
+                frame_outs = idol_frame_outs(model.stage1, inputs, clip)
             out = model.clip_knowledge(
                 teacher.extract_offline(
                     inputs, [clip],
-                    frame_state=state,
-                    with_masks=model.teacher_match == 'track'), 0, clip)
+                    with_masks=model.teacher_match == 'track',
+                    **extra), 0, clip)
             picks = model.teacher_picks(out, clip)
             boxes = out['mask_bboxes'] if model.teacher_boxes == 'mask' \
                 else out['bboxes']
@@ -175,7 +214,7 @@ def collect(model, dataset, pipeline, max_frames, args):
                        feats_of['teacher'], key, ids, sigma,
                        out['feats'].cpu())
                 # the stage-1 IDOL on this frame
-                frame = state['frame_outs'][t]
+                frame = frame_outs[t]
                 preds = InstanceData(
                     cls_logits=frame['cls_logits'][0],
                     bboxes=frame['bboxes_xyxy'][0])

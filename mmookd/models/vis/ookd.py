@@ -25,7 +25,7 @@ import torch
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import DetDataSample, TrackDataSample, TrackSampleList
 from mmdet.structures.bbox import get_box_tensor
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
@@ -359,7 +359,8 @@ class OOKD(BaseModel):
 
     def build_teacher(self) -> nn.Module:
         """Build the teacher, load ``teacher_checkpoint`` and freeze it."""
-        teacher = MODELS.build(copy.deepcopy(self.teacher_cfg))
+        # a ConfigDict: mmdet's models read their sub-configs as attributes
+        teacher = MODELS.build(ConfigDict(copy.deepcopy(self.teacher_cfg)))
         self.check_feature_dim(
             int(teacher.feature_dims[self.distill_feature]),
             f'teacher ({self.teacher_cfg.get("type")})')

@@ -18,7 +18,7 @@ def test_rows_are_the_issue_rows_and_their_configs_exist():
         'idol', 'kd_noqfa', 'kd_qfa', 'kd_qfa_track', 'kd_qfa_avg_teacher',
         'minor_paste', 'minor_paste_kd_qfa', 'clip_paste_kd_qfa',
         'minor_paste_kd_qfa_t500', 'kd_qfa_filter', 'kd_qfa_track_filter',
-        'masktrack_rcnn', 'mask2former_vis'
+        'kd_qfa_m2f_teacher', 'masktrack_rcnn', 'mask2former_vis'
     ]
     for row, (config, cache) in study.ROWS.items():
         assert osp.isfile(osp.join(REPO, config)), row
@@ -35,6 +35,44 @@ def test_rows_are_the_issue_rows_and_their_configs_exist():
         study.cache_teacher(cache)
         for _, cache in study.ROWS.values() if cache
     } == set(study.TEACHERS)
+
+
+def test_the_m2f_teacher_is_the_mask2former_peer_without_a_base():
+    config, folder, _ = study.TEACHERS['m2f']
+    assert config == study.ROWS['mask2former_vis'][0]
+    assert folder == 'mask2former_vis'  # the peer row's run is the teacher
+    assert not study.has_base(config)
+    assert study.has_base(study.TEACHERS['2k'][0])
+    # no base IDOL under it: the wiring names only the teacher and cache
+    assert study.wiring(study.ROWS['kd_qfa_m2f_teacher'][0], 'i.pth',
+                        't.pth', 'c.pth') == [
+                            'model.teacher_checkpoint=t.pth',
+                            'model.teacher_cache.file=c.pth'
+                        ]
+
+
+def test_the_m2f_teacher_trains_without_a_base_and_is_diagnosed(
+        tmp_path, monkeypatch):
+    results = tmp_path / 'study'
+    for row in study.ROWS:
+        if row != 'kd_qfa_m2f_teacher':
+            study.write_result(str(results), row, 0, dict(AP=1.0))
+    trained, diagnosed = [], []
+    monkeypatch.setattr(
+        study, 'train', lambda config, wd, opts, *a: trained.append(
+            (config, opts)) or osp.join(wd, 'final.pth'))
+    monkeypatch.setattr(study, 'test', lambda *a, **k: {})
+    monkeypatch.setattr(study, 'rare_classes', lambda ann: [])
+    monkeypatch.setattr(
+        study, 'teacher_diagnostics',
+        lambda wd, root, idol, teacher, key='2k': diagnosed.append(key) or {})
+    monkeypatch.setattr(study, 'build_cache', lambda *a: 'c.pth')
+    args = study.parse_args(
+        ['--results', str(results), '--work-dir', str(tmp_path / 'w')])
+    study.run_seed(0, list(study.ROWS), args)
+    assert trained[1] == (study.TEACHERS['m2f'][0], ['randomness.seed=0'])
+    assert diagnosed == ['m2f']
+    assert osp.isfile(results / 'teacher_m2f' / 'seed0.json')
 
 
 def test_wiring_points_kd_rows_at_the_seeds_teacher():

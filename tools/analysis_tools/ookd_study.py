@@ -68,6 +68,9 @@ TEACHERS = {
     '2k': (TEACHER_CFG, 'teacher', 'teacher'),
     '500': ('configs/ookd_teacher/ookd-teacher_r18-w32_1xb4-500_synthvis.py',
             'teacher_500', 'teacher_500'),
+    # trained as the mask2former_vis peer row (the same work dir), frozen
+    'm2f': ('configs/mask2former_vis/mask2former_r18-w32_1xb4-2k_synthvis.py',
+            'mask2former_vis', 'teacher_m2f'),
 }
 # row -> (config, teacher cache key or None)
 ROWS = {
@@ -92,6 +95,10 @@ ROWS = {
     'kd_qfa_track_filter': (CFG.format(
         'ookd', 'ookd_cached-teacher-track-filter-no-paste', '2k'),
                             'track_filter'),
+    # KD + QFA from mmdet's Mask2Former-VIS (the peer below) as the teacher
+    'kd_qfa_m2f_teacher': (CFG.format('ookd',
+                                      'ookd_cached-m2f-teacher-no-paste',
+                                      '2k'), 'qfa_m2f'),
     # mmdet's VIS models at IDOL's budget (docs/study.md, "Peers")
     'masktrack_rcnn':
     ('configs/masktrack_rcnn/masktrack-rcnn_r18-w32_1xb4-2k_synthvis.py',
@@ -115,9 +122,13 @@ CACHES = dict(
     avg=ROWS['kd_qfa_avg_teacher'][0],
     qfa_t500=ROWS['kd_qfa'][0],
     filter=ROWS['kd_qfa_filter'][0],
-    track_filter=ROWS['kd_qfa_track_filter'][0])
+    track_filter=ROWS['kd_qfa_track_filter'][0],
+    qfa_m2f=ROWS['kd_qfa_m2f_teacher'][0])
 # the teacher of each cache (TEACHERS key); '2k' where not listed
-CACHE_TEACHER = dict(qfa_t500='500')
+CACHE_TEACHER = dict(qfa_t500='500', qfa_m2f='m2f')
+# the OOKD config a teacher's diagnostics read (its teacher type and QFA);
+# teacher_knowledge.py's default where not listed
+TEACHER_OOKD = dict(m2f=ROWS['kd_qfa_m2f_teacher'][0])
 METRICS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
            ('mAP_S', 'short_segm_mAP'), ('mAP_L', 'long_segm_mAP'),
            ('AssA', 'segm_AssA'), ('long_AssA', 'long_segm_AssA'),
@@ -491,15 +502,14 @@ def train_teacher(args, root: str, key: str, seed: int, idol: str,
     config, folder, result = TEACHERS[key]
     print(f'\n==> seed {seed}: teacher {key} ({config})', flush=True)
     wd = osp.join(root, folder)
-    teacher = train(config, wd, [f'randomness.seed={seed}',
-                                 f'model.base_checkpoint={idol}'],
+    # an IDOL-based teacher sits on the seed's IDOL; Mask2Former-VIS does not
+    base = [f'model.base_checkpoint={idol}'] if has_base(config) else []
+    teacher = train(config, wd, [f'randomness.seed={seed}'] + base,
                     f'teacher {key}')
     teacher_file = osp.join(ROOT, args.results, result, f'seed{seed}.json')
     if not osp.exists(teacher_file):
-        diag = teacher_diagnostics(wd, root, idol, teacher)
-        t_metrics = test(config, teacher, wd,
-                         [f'model.base_checkpoint={idol}'],
-                         f'teacher {key} test')
+        diag = teacher_diagnostics(wd, root, idol, teacher, key)
+        t_metrics = test(config, teacher, wd, base, f'teacher {key} test')
         t_sum = summarize_metrics(t_metrics, rare)
         diag.update(
             teacher_AP=t_sum.get('AP'),
@@ -515,8 +525,12 @@ def wiring(config: str, idol: str, teacher: str,
            cache: Optional[str]) -> List[str]:
     """Point a KD config at the seed's teacher, its base and cache."""
     from mmengine.config import Config
+
+    from mmookd.models.vis.ookd import resolve_teacher_cfg
     model = Config.fromfile(osp.join(ROOT, config)).model
-    options = [f'model.teacher.base_checkpoint={idol}']
+    options = []
+    if 'base_checkpoint' in resolve_teacher_cfg(model.teacher):
+        options.append(f'model.teacher.base_checkpoint={idol}')
     if model.get('teacher_checkpoint') is not None:
         options.append(f'model.teacher_checkpoint={teacher}')
     if cache is not None:
@@ -536,18 +550,30 @@ def build_cache(root: str, key: str, idol: str, teacher: str) -> str:
     return cache
 
 
-def teacher_diagnostics(wd: str, root: str, idol: str,
-                        teacher: str) -> dict:
+def has_base(config: str) -> bool:
+    """Whether the model of a teacher config sits on a stage-1 IDOL."""
+    from mmengine.config import Config
+    return 'base_checkpoint' in Config.fromfile(osp.join(ROOT, config)).model
+
+
+def teacher_diagnostics(wd: str,
+                        root: str,
+                        idol: str,
+                        teacher: str,
+                        key: str = '2k') -> dict:
     """``teacher_knowledge.py`` of a teacher (work dir ``wd``) and the
-    seed's IDOL, kept in ``wd/knowledge.json``."""
+    seed's IDOL, kept in ``wd/knowledge.json`` (the OOKD config of the
+    teacher ``key``, :data:`TEACHER_OOKD`, where it has one)."""
     out = osp.join(wd, 'knowledge.json')
     if not osp.exists(osp.join(ROOT, out)):
+        config = (['--config', TEACHER_OOKD[key]]
+                  if key in TEACHER_OOKD else [])
         diag = json_tool([
             'tools/analysis_tools/teacher_knowledge.py', root,
             '--idol-checkpoint', idol, '--teacher-checkpoint', teacher,
             '--out',
             osp.join(wd, 'knowledge.png'), '--no-progress'
-        ], 'teacher diagnostics')
+        ] + config, 'teacher diagnostics')
         with open(osp.join(ROOT, out), 'w') as f:
             json.dump(diag, f)
     with open(osp.join(ROOT, out)) as f:

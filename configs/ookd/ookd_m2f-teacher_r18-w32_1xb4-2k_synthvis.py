@@ -10,13 +10,8 @@
 #       configs/mask2former_vis/mask2former_r18-w32_1xb4-2k_synthvis.py
 #   python tools/train.py \
 #       configs/ookd/ookd_m2f-teacher_r18-w32_1xb4-2k_synthvis.py
-_base_ = ['./ookd_r18-w32_1xb4-2k_synthvis.py']
+_base_ = ['./ookd_r18-w32_1xb4-2k_synthvis.py', './m2f_teacher_base.py']
 
 model = dict(
-    teacher=dict(
-        _delete_=True,
-        cfg_path='configs/mask2former_vis/'
-        'mask2former_r18-w32_1xb4-2k_synthvis.py',
-        type='Mask2FormerVISTeacher'),
-    teacher_checkpoint='work_dirs/mask2former_r18-w32_1xb4-2k_synthvis/'
-    'iter_2000.pth')
+    teacher={{_base_.m2f_teacher}},
+    teacher_checkpoint={{_base_.m2f_teacher_checkpoint}})

@@ -99,3 +99,68 @@ def tiny_idol_cfg(dims: int = 32,
             pad_size_divisor=32),
         detector=detector,
         tracker=tracker)
+
+
+def tiny_ookd_config(data_root: str,
+                     student: dict,
+                     teacher: dict,
+                     teacher_checkpoint: Optional[str] = None,
+                     scale: tuple = (1333, 64),
+                     max_teacher_frames: int = 6) -> tuple:
+    """A runnable OOKD config on a tiny SynthVIS (:func:`tiny_synthvis`),
+    for the cache and diagnostics tools.
+
+    Args:
+        data_root (str): The SynthVIS root.
+        student (dict): The student's model config.
+        teacher (dict): ``model.teacher`` (a config or ``cfg_path`` dict).
+        teacher_checkpoint (str, optional): ``model.teacher_checkpoint``.
+        scale (tuple): Resize scale of every frame.
+        max_teacher_frames (int): ``OOKDFrameSample``'s teacher frames.
+
+    Returns:
+        tuple: the ``Config`` (``model``, ``train_dataloader`` with a
+        ``ClipMixDataset`` over the training videos, ``test_dataloader``'s
+        un-augmented pipeline) and the training dataset's config.
+    """
+    from mmengine.config import Config
+    loading = [
+        dict(type='LoadVISFrame'),
+        dict(type='LoadTrackAnnotations', with_mask=True),
+        dict(type='Resize', scale=scale, keep_ratio=True),
+    ]
+    dataset = dict(
+        type='VISDataset',
+        dataset_version='synthvis',
+        data_root=str(data_root),
+        ann_file='annotations/synthvis_train.json',
+        data_prefix=dict(img_path='train/JPEGImages'),
+        pipeline=[
+            dict(
+                type='OOKDFrameSample',
+                max_teacher_frames=max_teacher_frames),
+            dict(type='TransformBroadcaster', transforms=loading),
+            dict(type='PackTrackInputs', meta_keys=('ookd_frame_role', )),
+        ])
+    test_pipeline = [
+        dict(
+            type='TransformBroadcaster',
+            transforms=[
+                dict(type='LoadVISFrame'),
+                dict(type='Resize', scale=scale, keep_ratio=True)
+            ]),
+        dict(type='PackTrackInputs')
+    ]
+    cfg = Config(
+        dict(
+            default_scope='mmdet',
+            model=dict(
+                type='OOKD',
+                student=student,
+                teacher=teacher,
+                teacher_checkpoint=teacher_checkpoint),
+            train_dataloader=dict(
+                dataset=dict(
+                    type='ClipMixDataset', dataset=dataset, pipeline=[])),
+            test_dataloader=dict(dataset=dict(pipeline=test_pipeline))))
+    return cfg, dataset

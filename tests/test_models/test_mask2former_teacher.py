@@ -17,7 +17,8 @@ from mmengine.dataset import pseudo_collate
 
 import mmookd  # noqa: F401
 from mmookd.models.vis import Mask2FormerVISTeacher
-from mmookd.testing import REPO_ROOT, load_tool, tiny_idol_cfg, tiny_synthvis
+from mmookd.testing import (REPO_ROOT, load_tool, tiny_idol_cfg,
+                            tiny_ookd_config, tiny_synthvis)
 
 register_all_modules()
 
@@ -127,44 +128,11 @@ def _setup(tmp_path):
     m2f = MODELS.build(model)
     m2f.init_weights()
     torch.save(dict(state_dict=m2f.state_dict()), tmp_path / 'm2f.pth')
-    loading = [
-        dict(type='LoadVISFrame'),
-        dict(type='LoadTrackAnnotations', with_mask=True),
-        dict(type='Resize', scale=(1333, 64), keep_ratio=True),
-    ]
-    dataset = dict(
-        type='VISDataset',
-        dataset_version='synthvis',
-        data_root=str(data),
-        ann_file='annotations/synthvis_train.json',
-        data_prefix=dict(img_path='train/JPEGImages'),
-        pipeline=[
-            dict(type='OOKDFrameSample', max_teacher_frames=6),
-            dict(type='TransformBroadcaster', transforms=loading),
-            dict(type='PackTrackInputs', meta_keys=('ookd_frame_role', )),
-        ])
-    cfg = Config(
-        dict(
-            default_scope='mmdet',
-            model=dict(
-                type='OOKD',
-                student=student,
-                teacher=_teacher_cfg(),
-                teacher_checkpoint=str(tmp_path / 'm2f.pth')),
-            train_dataloader=dict(
-                dataset=dict(
-                    type='ClipMixDataset', dataset=dataset, pipeline=[])),
-            test_dataloader=dict(
-                dataset=dict(pipeline=[
-                    dict(
-                        type='TransformBroadcaster',
-                        transforms=[
-                            dict(type='LoadVISFrame'),
-                            dict(type='Resize', scale=(1333, 64),
-                                 keep_ratio=True)
-                        ]),
-                    dict(type='PackTrackInputs')
-                ]))))
+    cfg, dataset = tiny_ookd_config(
+        str(data),
+        student=student,
+        teacher=_teacher_cfg(),
+        teacher_checkpoint=str(tmp_path / 'm2f.pth'))
     cfg_path = str(tmp_path / 'ookd_m2f_tiny.py')
     cfg.dump(cfg_path)
     return cfg, cfg_path, dataset

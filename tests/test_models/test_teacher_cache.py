@@ -10,7 +10,6 @@ import pytest
 import torch
 from mmdet.registry import DATASETS, MODELS
 from mmdet.utils import register_all_modules
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 import mmookd.datasets.transforms.loading  # noqa: F401
@@ -18,7 +17,7 @@ import mmookd.datasets.transforms.ookd_sampling  # noqa: F401
 import mmookd.datasets.vis_dataset  # noqa: F401
 import mmookd.models.vis.offline_teacher  # noqa: F401
 import mmookd.models.vis.ookd  # noqa: F401
-from mmookd.testing import load_tool, tiny_synthvis
+from mmookd.testing import load_tool, tiny_ookd_config, tiny_synthvis
 from mmookd.utils.teacher_cache import (CACHE_VERSION, StaleTeacherCacheError,
                                         TeacherCache, TeacherCacheWriter,
                                         config_dump, file_sha256)
@@ -206,44 +205,12 @@ def _setup(tmp_path):
     teacher = _ookd.quiet(MODELS.build,
                           _teacher_cfg(str(tmp_path / 'idol.pth')))
     torch.save(dict(state_dict=teacher.state_dict()), tmp_path / 'teacher.pth')
-    loading = [
-        dict(type='LoadVISFrame'),
-        dict(type='LoadTrackAnnotations', with_mask=True),
-        dict(type='Resize', scale=SCALE, keep_ratio=True),
-    ]
-    live_pipeline = [
-        dict(type='OOKDFrameSample', max_teacher_frames=6),
-        dict(type='TransformBroadcaster', transforms=loading),
-        dict(type='PackTrackInputs', meta_keys=('ookd_frame_role', )),
-    ]
-    dataset = dict(
-        type='VISDataset',
-        dataset_version='synthvis',
-        data_root=str(data),
-        ann_file='annotations/synthvis_train.json',
-        data_prefix=dict(img_path='train/JPEGImages'),
-        pipeline=live_pipeline)
-    cfg = Config(
-        dict(
-            default_scope='mmdet',
-            model=dict(
-                type='OOKD',
-                student=_ookd.tiny_idol_cfg(num_classes=NUM_CLASSES),
-                teacher=_teacher_cfg(str(tmp_path / 'idol.pth')),
-                teacher_checkpoint=str(tmp_path / 'teacher.pth')),
-            train_dataloader=dict(
-                dataset=dict(
-                    type='ClipMixDataset', dataset=dataset, pipeline=[])),
-            test_dataloader=dict(
-                dataset=dict(pipeline=[
-                    dict(
-                        type='TransformBroadcaster',
-                        transforms=[
-                            dict(type='LoadVISFrame'),
-                            dict(type='Resize', scale=SCALE, keep_ratio=True)
-                        ]),
-                    dict(type='PackTrackInputs')
-                ]))))
+    cfg, dataset = tiny_ookd_config(
+        str(data),
+        student=_ookd.tiny_idol_cfg(num_classes=NUM_CLASSES),
+        teacher=_teacher_cfg(str(tmp_path / 'idol.pth')),
+        teacher_checkpoint=str(tmp_path / 'teacher.pth'),
+        scale=SCALE)
     cfg_path = str(tmp_path / 'ookd_tiny.py')
     cfg.dump(cfg_path)
     return cfg, cfg_path, dataset

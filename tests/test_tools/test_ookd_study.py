@@ -439,6 +439,16 @@ def test_peer_table_on_the_peers_seeds(tmp_path, capsys):
     assert peers['seeds'] == [0]
     assert list(peers['rows']) == list(study.PEER_TABLE_ROWS)
     assert peers['rows']['masktrack_rcnn']['latency_ms'] == 30.0
+    # with several common seeds: mean +- std
+    study.write_result(str(results), 'masktrack_rcnn', 1,
+                       dict(AP=6.0, HOTA=15.0, latency_ms=30.0))
+    study.write_result(str(results), 'mask2former_vis', 1,
+                       dict(AP=8.0, latency_ms=80.0))
+    peers = study.peer_table(study.load_results(str(results)))
+    assert peers['seeds'] == [0, 1]
+    assert peers['std']['idol']['AP'] == pytest.approx(2**0.5 / 2)
+    assert '| masktrack_rcnn | 0 1 | 5.0 +- 1.4 | - | - | 15.0 +- 0.0 |' \
+        in study.peer_markdown(peers)
     # no peer results: no peers' table
     assert study.peer_table({'idol': {0: dict(AP=1.0)}}) is None
 

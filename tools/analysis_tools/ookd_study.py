@@ -750,40 +750,46 @@ def peer_table(found: Dict[str, Dict[int, dict]]) -> Optional[dict]:
     """IDOL, OOKD and the peers side by side, on the seeds that every peer
     row with results has (the peers are run on fewer seeds than the
     study): the mean of each of :data:`PEER_TABLE_NAMES` over those seeds
-    (None where a result file lacks it). None without peer results.
+    (None where a result file lacks it), and its sample std. None without
+    peer results.
 
     Returns:
-        dict | None: ``seeds`` and ``rows``: row -> name -> mean.
+        dict | None: ``seeds``, ``rows`` (row -> name -> mean) and ``std``
+        (row -> name -> sample std, 0 for one seed).
     """
     peer_seeds = [set(found[r]) for r in PEERS if found.get(r)]
     if not peer_seeds:
         return None
     seeds = sorted(set.intersection(*peer_seeds))
-    rows = {}
+    rows, stds = {}, {}
     for row in PEER_TABLE_ROWS:
         runs = found.get(row, {})
         if not all(s in runs for s in seeds):
             continue
-        cells = {}
+        cells, spread = {}, {}
         for name in PEER_TABLE_NAMES:
             values = [runs[s].get(name) for s in seeds]
-            cells[name] = (None if any(v is None for v in values) else
-                           float(np.mean(values)))
-        rows[row] = cells
-    return dict(seeds=seeds, rows=rows)
+            missing = any(v is None for v in values)
+            cells[name] = None if missing else float(np.mean(values))
+            spread[name] = None if missing else std(values)
+        rows[row], stds[row] = cells, spread
+    return dict(seeds=seeds, rows=rows, std=stds)
 
 
 def peer_markdown(peers: dict) -> str:
-    """:func:`peer_table` in markdown."""
+    """:func:`peer_table` in markdown (mean +- std with several seeds)."""
     lines = [
         '| row | on seeds | ' + ' | '.join(PEER_TABLE_NAMES) + ' |',
         '|---' * (len(PEER_TABLE_NAMES) + 2) + '|'
     ]
     seeds = ' '.join(str(s) for s in peers['seeds'])
+    several = len(peers['seeds']) > 1
     for row, cells in peers['rows'].items():
+        spread = peers['std'][row]
         lines.append(f'| {row} | {seeds} | ' + ' | '.join(
-            f'{cells[n]:.1f}' if cells[n] is not None else '-'
-            for n in PEER_TABLE_NAMES) + ' |')
+            '-' if cells[n] is None else
+            (f'{cells[n]:.1f} +- {spread[n]:.1f}' if several else
+             f'{cells[n]:.1f}') for n in PEER_TABLE_NAMES) + ' |')
     return '\n'.join(lines)
 
 

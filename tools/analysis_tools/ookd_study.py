@@ -99,6 +99,9 @@ ROWS = {
     'kd_qfa_m2f_teacher': (CFG.format('ookd',
                                       'ookd_cached-m2f-teacher-no-paste',
                                       '2k'), 'qfa_m2f'),
+    # OOKD (Minor-Paste + KD + QFA) from the same teacher and cache
+    'minor_paste_kd_qfa_m2f_teacher': (CFG.format(
+        'ookd', 'ookd_cached-m2f-teacher', '2k'), 'qfa_m2f'),
     # mmdet's VIS models at IDOL's budget (docs/study.md, "Peers")
     'masktrack_rcnn':
     ('configs/masktrack_rcnn/masktrack-rcnn_r18-w32_1xb4-2k_synthvis.py',

@@ -1,21 +1,9 @@
 # Copyright (c) mmookd authors. All rights reserved.
 # KD + QFA without Minor-Paste (as ookd_cached-teacher-no-paste_*) from
 # the Mask2Former-VIS teacher of ookd_m2f-teacher_r18-w32_1xb4-2k_synthvis.py,
-# read from its cache:
-#   python tools/ookd/cache_teacher.py \
-#       configs/ookd/ookd_m2f-teacher_r18-w32_1xb4-2k_synthvis.py \
-#       --out work_dirs/ookd_cached-m2f-teacher_r18-w32_1xb4-2k_synthvis/\
-#             teacher_cache.pth
+# read from its cache (built as in ookd_cached-m2f-teacher_*):
 #   python tools/train.py \
 #       configs/ookd/ookd_cached-m2f-teacher-no-paste_r18-w32_1xb4-2k_synthvis.py
-_base_ = [
-    './ookd_cached-teacher-no-paste_r18-w32_1xb4-2k_synthvis.py',
-    './m2f_teacher_base.py'
-]
+_base_ = ['./ookd_cached-m2f-teacher_r18-w32_1xb4-2k_synthvis.py']
 
-model = dict(
-    teacher={{_base_.m2f_teacher}},
-    teacher_checkpoint={{_base_.m2f_teacher_checkpoint}},
-    teacher_cache=dict(
-        file='work_dirs/ookd_cached-m2f-teacher_r18-w32_1xb4-2k_synthvis/'
-        'teacher_cache.pth'))
+train_dataloader = dict(dataset=dict(pipeline=[_base_.ookd_pack]))

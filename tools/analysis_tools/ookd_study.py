@@ -602,22 +602,10 @@ def report(args) -> dict:
     found = load_results(args.results)
     names = ('AP', 'AP50', 'mAP_S', 'mAP_L', 'rare_AP', 'AssA', 'HOTA',
              'IDF1')
-    table = {}
     print(f'SynthVIS study ({args.results}): mean +- std over seeds, %')
     width = max(len(r) for r in ROWS) + 2
-    print(f'{"row":<{width}s}{"seeds":>7s}' +
-          ''.join(f'{n:>14s}' for n in names))
-    for row in ROWS:
-        runs = found.get(row, {})
-        seeds = sorted(runs)
-        table[row] = {
-            n: [runs[s].get(n) for s in seeds if runs[s].get(n) is not None]
-            for n in names
-        }
-        cells = ''.join(
-            f'{np.mean(v):>7.2f}+-{std(v):<5.2f}' if v else f'{"-":>14s}'
-            for v in table[row].values())
-        print(f'{row:<{width}s}{len(seeds):>7d}{cells}')
+    table = seed_values(found, names)
+    print_seed_table(table, names, width)
     teachers = {}
     for key, (_, _, folder) in TEACHERS.items():
         runs = found.get(folder, {})
@@ -658,27 +646,15 @@ def report(args) -> dict:
     for thr in score_thresholds(found):
         t_names = [f'{n}@{thr}' for n in TRACK_NAMES]
         t_table = {
-            row: {
-                n: [
-                    runs[s][n] for s in sorted(runs)
-                    if runs[s].get(n) is not None
-                ]
-                for n in t_names
-            }
-            for row, runs in ((r, found.get(r, {})) for r in ROWS)
-            if any(n in r for r in runs.values() for n in t_names)
+            row: values
+            for row, values in seed_values(found, t_names).items()
+            if any(values.values())
         }
         thresholded[thr] = dict(
             rows=t_table, vs_idol=versus_idol(found, t_names))
         print(f'\ntracking metrics of the tracks scoring >= {thr} '
               '(mean +- std over seeds):')
-        print(f'{"row":<{width}s}{"seeds":>7s}' +
-              ''.join(f'{n:>14s}' for n in t_names))
-        for row, values in t_table.items():
-            seeds = max(len(v) for v in values.values())
-            print(f'{row:<{width}s}{seeds:>7d}' + ''.join(
-                f'{np.mean(v):>7.2f}+-{std(v):<5.2f}' if v else f'{"-":>14s}'
-                for v in values.values()))
+        print_seed_table(t_table, t_names, width)
     if args.plot:
         plot(table, args.plot)
     if args.markdown:
@@ -699,6 +675,35 @@ def report(args) -> dict:
     if args.json:
         print(json.dumps(result))
     return result
+
+
+def seed_values(found: Dict[str, Dict[int, dict]],
+                names: Sequence[str]) -> Dict[str, Dict[str, list]]:
+    """Per row of :data:`ROWS` and metric, the values of the seeds whose
+    result file has it (in seed order)."""
+    return {
+        row: {
+            n: [
+                runs[s][n] for s in sorted(runs)
+                if runs[s].get(n) is not None
+            ]
+            for n in names
+        }
+        for row, runs in ((r, found.get(r, {})) for r in ROWS)
+    }
+
+
+def print_seed_table(table: Dict[str, Dict[str, list]], names: Sequence[str],
+                     width: int) -> None:
+    """Print :func:`seed_values` as mean +- std, with the seeds of each
+    row (those with a figure)."""
+    print(f'{"row":<{width}s}{"seeds":>7s}' +
+          ''.join(f'{n:>14s}' for n in names))
+    for row, values in table.items():
+        seeds = max((len(v) for v in values.values()), default=0)
+        print(f'{row:<{width}s}{seeds:>7d}' + ''.join(
+            f'{np.mean(v):>7.2f}+-{std(v):<5.2f}' if v else f'{"-":>14s}'
+            for v in values.values()))
 
 
 def versus_idol(found: Dict[str, Dict[int, dict]],

@@ -17,6 +17,7 @@ from mmengine.dataset import pseudo_collate
 
 import mmookd  # noqa: F401
 from mmookd.models.vis import Mask2FormerVISTeacher
+from mmookd.models.vis.ookd import teacher_has_base
 from mmookd.testing import (REPO_ROOT, load_tool, tiny_idol_cfg,
                             tiny_ookd_config, tiny_synthvis)
 
@@ -136,6 +137,14 @@ def _setup(tmp_path):
     cfg_path = str(tmp_path / 'ookd_m2f_tiny.py')
     cfg.dump(cfg_path)
     return cfg, cfg_path, dataset
+
+
+def test_it_sits_on_no_stage1_idol():
+    assert not teacher_has_base(_teacher_cfg())
+    assert not teacher_has_base(PEER)
+    assert teacher_has_base(
+        osp.join(REPO_ROOT, 'configs', 'ookd_teacher',
+                 'ookd-teacher_r18-w32_1xb4-2k_synthvis.py'))
 
 
 def test_ookd_distils_from_it_live_and_from_its_cache(tmp_path):

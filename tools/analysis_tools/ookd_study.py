@@ -529,10 +529,9 @@ def wiring(config: str, idol: str, teacher: str,
     """Point a KD config at the seed's teacher, its base and cache."""
     from mmengine.config import Config
 
-    from mmookd.models.vis.ookd import resolve_teacher_cfg
     model = Config.fromfile(osp.join(ROOT, config)).model
     options = []
-    if 'base_checkpoint' in resolve_teacher_cfg(model.teacher):
+    if has_base(model.teacher):
         options.append(f'model.teacher.base_checkpoint={idol}')
     if model.get('teacher_checkpoint') is not None:
         options.append(f'model.teacher_checkpoint={teacher}')
@@ -553,10 +552,13 @@ def build_cache(root: str, key: str, idol: str, teacher: str) -> str:
     return cache
 
 
-def has_base(config: str) -> bool:
-    """Whether the model of a teacher config sits on a stage-1 IDOL."""
-    from mmengine.config import Config
-    return 'base_checkpoint' in Config.fromfile(osp.join(ROOT, config)).model
+def has_base(teacher) -> bool:
+    """Whether a teacher (a config file of the repo or an OOKD config's
+    ``model.teacher``) sits on a stage-1 IDOL."""
+    from mmookd.models.vis.ookd import teacher_has_base
+    if isinstance(teacher, str):
+        teacher = osp.join(ROOT, teacher)
+    return teacher_has_base(teacher)
 
 
 def teacher_diagnostics(wd: str,

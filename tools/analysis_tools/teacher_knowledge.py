@@ -54,8 +54,8 @@ import mmookd  # noqa: F401
 from mmookd.evaluation.functional.knowledge import (auc, collision_rate,
                                                     pick_quality, separation,
                                                     switch_rate)
-from mmookd.models.vis.ookd import (load_weights, resolve_teacher_cfg,
-                                    student_state)
+from mmookd.models.vis.ookd import (load_weights, student_state,
+                                    teacher_has_base)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'ookd'))
@@ -117,7 +117,7 @@ def build(args):
         osp.join(args.work_dir, 'teacher'))
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.update(teacher_cache=None, teacher_checkpoint=teacher_ckpt)
-    if 'base_checkpoint' in resolve_teacher_cfg(model_cfg.teacher):
+    if teacher_has_base(model_cfg.teacher):
         # an IDOL-based teacher: its frozen stage-1 IDOL (a teacher of its
         # own, e.g. Mask2FormerVISTeacher, has none)
         model_cfg.teacher['base_checkpoint'] = idol_ckpt

@@ -117,6 +117,14 @@ def resolve_teacher_cfg(teacher: Union[str, dict]) -> dict:
     return merge(base, teacher)
 
 
+def teacher_has_base(teacher: Union[str, dict]) -> bool:
+    """Whether a teacher (a model config, ``dict(cfg_path=...)`` or a
+    config file, as :func:`resolve_teacher_cfg` takes) sits on a frozen
+    stage-1 IDOL, set by ``base_checkpoint`` (``OfflineTeacher``); a
+    teacher of its own (``Mask2FormerVISTeacher``) has none."""
+    return 'base_checkpoint' in resolve_teacher_cfg(teacher)
+
+
 def annotation_video_ids(ann_file: str) -> List[int]:
     """The video ids of a YouTube-VIS style annotation file."""
     with open(ann_file) as f:

@@ -461,20 +461,22 @@ def backfill(args) -> List[str]:
                         'that run is not the one of the result file')
             config = ROWS[row][0]
             ckpt = final_checkpoint(config, wd)
-            have_ckpt = osp.exists(osp.join(ROOT, ckpt))
-            if (row in LATENCY_ROWS and 'latency_ms' not in result
-                    and have_ckpt):
-                print(f'==> seed {seed}: {row} latency', flush=True)
-                result['latency_ms'] = added['latency_ms'] = latency(
-                    config, ckpt, run_wiring(row, root))
             thr = args.track_score_thr
             keys = [f'{n}@{thr}' for n in TRACK_NAMES]
-            if thr is not None and have_ckpt and any(k not in result
-                                                     for k in keys):
+            timed = row in LATENCY_ROWS and 'latency_ms' not in result
+            retest = thr is not None and any(k not in result for k in keys)
+            if (timed or retest) and osp.exists(osp.join(ROOT, ckpt)):
+                wires = run_wiring(row, root)
+            else:
+                timed = retest = False
+            if timed:
+                print(f'==> seed {seed}: {row} latency', flush=True)
+                result['latency_ms'] = added['latency_ms'] = latency(
+                    config, ckpt, wires)
+            if retest:
                 plain = summarize_metrics(
                     test(config, ckpt, wd,
-                         run_wiring(row, root) +
-                         [f'test_evaluator.track_score_thr={thr}'],
+                         wires + [f'test_evaluator.track_score_thr={thr}'],
                          f'{row} test, track_score_thr {thr}',
                          f'metrics_thr{thr}'), rare)
                 for name, key in zip(TRACK_NAMES, keys):
